@@ -1,0 +1,38 @@
+# Pforte — `make run` starts a server, `make test` runs the suite; both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test check format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install            ## start the server on SQLite at http://127.0.0.1:8000
+	$(BIN)/pforte serve
+
+test: install           ## the whole suite (PostgreSQL tests skip with a reason when it is absent)
+	$(BIN)/python -m pytest
+
+check: install          ## format, lint, types
+	$(BIN)/ruff format --check pforte tests bench
+	$(BIN)/ruff check pforte tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format pforte tests bench
+	$(BIN)/ruff check --fix pforte tests bench
+
+bench: install          ## benchmarks against a real server process (see docs/benchmarks.md)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

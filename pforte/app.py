@@ -1,0 +1,67 @@
+"""create_app(settings): the ASGI application — routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+from pforte.observability import RequestLogMiddleware, configure_logging
+from pforte.services.context import Context
+from pforte.settings import Settings, load_settings
+from pforte.web.admin.app import PREFIX, create_admin_app
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    try:
+        async with ctx.db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return _json({"status": "unavailable"}, 503)
+    return _json({"status": "ok"})
+
+
+async def home(_request: Request) -> Response:
+    return RedirectResponse(f"{PREFIX}/docs")
+
+
+def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
+    """Build the app; the database schema must already be migrated (``pforte serve`` does it)."""
+    context = ctx or Context.create(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if ctx is None:  # we made it, we close it
+            await context.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", health),
+            Mount(PREFIX, app=create_admin_app(context)),
+        ],
+        lifespan=lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.ctx = context
+    return RequestLogMiddleware(app, enabled=settings.access_log)
+
+
+def create_app_from_env() -> ASGIApp:
+    """Factory for ``uvicorn --factory`` worker processes: settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

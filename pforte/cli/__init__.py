@@ -1,0 +1,21 @@
+"""The ``pforte`` command (Typer + Rich). Commands call services only."""
+
+from __future__ import annotations
+
+import typer
+
+from pforte.cli import init, serve
+
+app = typer.Typer(
+    name="pforte",
+    help="Pforte: a multi-tenant OAuth 2.0 / OpenID Connect server for API clients.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(serve.serve)
+app.command("init")(init.init)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,42 @@
+"""``pforte serve``: migrate, initialise an empty database, and run the server."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from pforte.cli.startup import check_port_free, initialise_or_exit, out, settings_or_exit, show_bootstrap
+from pforte.observability import configure_logging
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on [PFORTE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="port [PFORTE_PORT]")] = None,
+    workers: Annotated[int | None, typer.Option(help="worker processes [PFORTE_WORKERS]")] = None,
+) -> None:
+    """Run the server (creates the schema and the system tenant on an empty database)."""
+    settings = settings_or_exit(host=host, port=port, workers=workers)
+    check_port_free(settings.host, settings.port)
+    configure_logging(settings.log_level)
+    created = initialise_or_exit(settings)
+    if created is not None:
+        show_bootstrap(settings, created)
+    out.print(
+        f"Pforte listens on http://{settings.host}:{settings.port} — "
+        f"admin API console: {settings.public_url}/api/admin/v1/docs",
+        highlight=False,
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        "pforte.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        env_file=None,
+    )

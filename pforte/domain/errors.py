@@ -1,0 +1,49 @@
+"""Domain errors: what went wrong, in words a caller can act on, without HTTP.
+
+    DomainError
+     ├── NotFound       the named thing does not exist (or is not visible to the caller)
+     ├── Conflict       the request contradicts the current state (duplicate id, protected tenant, limit)
+     ├── Forbidden      the caller is known but lacks a permission
+     ├── Unauthorized   the caller could not be identified (no, unknown, revoked or expired credential)
+     └── Invalid        the input breaks a rule; names the field
+
+The web layer maps each to an RFC 9457 problem; a message never carries a secret value.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class; ``message`` is safe to show to the caller."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Conflict(DomainError):
+    pass
+
+
+class Forbidden(DomainError):
+    pass
+
+
+class Unauthorized(DomainError):
+    """``credential_given`` tells "no credential" apart from "a bad one" (RFC 6750 §3.1)."""
+
+    def __init__(self, message: str, *, credential_given: bool = True) -> None:
+        super().__init__(message)
+        self.credential_given = credential_given
+
+
+class Invalid(DomainError):
+    """One or more fields break a rule. ``errors`` pairs a field path with a message."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.errors: list[tuple[str, str]] = [(field, message)]

@@ -1,0 +1,49 @@
+"""The audit event catalogue: ``noun.past_verb`` names (mirrored in docs/events.md).
+
+An event records who (actor), where (tenant), what (target) and which fields changed —
+never a secret, key or password value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventName(StrEnum):
+    TENANT_CREATED = "tenant.created"
+    TENANT_UPDATED = "tenant.updated"
+    TENANT_DELETED = "tenant.deleted"
+    SIGNING_KEY_CREATED = "signing_key.created"
+    CLIENT_CREATED = "client.created"
+    CLIENT_UPDATED = "client.updated"
+    CLIENT_DELETED = "client.deleted"
+    CLIENT_SECRET_CREATED = "client_secret.created"
+    CLIENT_SECRET_REVOKED = "client_secret.revoked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_REVOKED = "api_key.revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change: ``kind`` is ``api_key``, ``client`` or ``system`` (the server itself)."""
+
+    kind: str
+    id: str
+    tenant: str
+    client_id: str | None = None
+
+    def label(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+SYSTEM_ACTOR = Actor(kind="system", id="pforte", tenant="system")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    name: EventName
+    target_type: str
+    target_id: str
+    changes: dict[str, Any] = field(default_factory=dict)

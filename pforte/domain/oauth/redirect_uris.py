@@ -1,0 +1,76 @@
+"""Redirect URI rules (RFC 9700 §2.1, §4.1.3; RFC 6749 §3.1.2).
+
+Registration: absolute URIs without a fragment; ``http:`` only for loopback hosts. An entry
+ending in ``*`` is a prefix (Vantage compatibility), allowed only when the client opts in.
+
+Matching: exact string comparison ("Authorization servers MUST utilize exact string
+matching", RFC 9700 §2.1). A prefix entry never matches across the host: scheme, host and port
+compare exactly on the parsed URL, the path prefix ends at a ``/`` boundary, and a candidate
+with userinfo, a fragment, or ``..``/encoded dot segments never matches.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+_DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
+
+
+def registration_error(uri: str, *, allow_prefix: bool) -> str | None:
+    """Why ``uri`` cannot be registered, or None if it can."""
+    is_prefix = uri.endswith("*")
+    if is_prefix and not allow_prefix:
+        return "a prefix entry ending in '*' needs allowRedirectUriPrefix: true"
+    base = uri[:-1] if is_prefix else uri
+    if "*" in base:
+        return "'*' is allowed only as the last character of a prefix entry"
+    try:
+        parts = urlsplit(base)
+        port = parts.port  # raises on a bad port
+    except ValueError:
+        return "is not a valid URI"
+    del port
+    if not parts.scheme or (not parts.netloc and parts.scheme in {"http", "https"}):
+        return "must be an absolute URI"
+    if parts.fragment or "#" in base:
+        return "must not contain a fragment"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain userinfo"
+    if parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS:
+        return "http: is allowed only for loopback hosts; use https:"
+    if any(c.isspace() for c in uri):
+        return "must not contain whitespace"
+    return None
+
+
+def matches(registered: list[str], candidate: str) -> bool:
+    """Whether ``candidate`` is allowed by one of the ``registered`` entries."""
+    for entry in registered:
+        if entry.endswith("*"):
+            if _prefix_matches(entry[:-1], candidate):
+                return True
+        elif entry == candidate:
+            return True
+    return False
+
+
+def _prefix_matches(prefix: str, candidate: str) -> bool:
+    if not candidate.startswith(prefix):
+        return False
+    try:
+        want, got = urlsplit(prefix), urlsplit(candidate)
+        same_origin = (want.scheme, want.hostname, want.port) == (got.scheme, got.hostname, got.port)
+    except ValueError:
+        return False
+    if not same_origin or got.username is not None or got.password is not None:
+        return False
+    if "#" in candidate or _DOT_SEGMENT.search(got.path) or "%2e" in got.path.lower():
+        return False
+    # The path prefix ends at a "/" boundary: "/app" must not admit "/application".
+    want_path = want.path or "/"
+    got_path = got.path or "/"
+    if want_path.endswith("/"):
+        return got_path.startswith(want_path)
+    return got_path == want_path or got_path.startswith(want_path + "/")

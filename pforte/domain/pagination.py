@@ -1,0 +1,40 @@
+"""Cursor pagination: opaque cursors over a unique, indexed sort key (no OFFSET)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pforte.domain.errors import Invalid
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next: str | None
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("cursor", "is not a cursor this server issued") from None
+
+
+def check_limit(limit: int | None, maximum: int) -> int:
+    if limit is None:
+        return min(DEFAULT_LIMIT, maximum)
+    if not 1 <= limit <= maximum:
+        raise Invalid("limit", f"must be between 1 and {maximum}")
+    return limit

@@ -1,0 +1,292 @@
+"""Client secrets and API keys: create (value returned once), list, revoke; API key sign-in.
+
+Values are hashed once, here, with the server's keyed hash; nothing else ever sees them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain import credentials as cred
+from pforte.domain import permissions
+from pforte.domain.errors import Conflict, Invalid, NotFound, Unauthorized
+from pforte.domain.events import Actor, Event, EventName
+from pforte.domain.ids import SYSTEM_TENANT, new_id
+from pforte.domain.pagination import Page, check_limit
+from pforte.domain.principal import Principal
+from pforte.services import audit
+from pforte.services.context import Context
+from pforte.services.tenants import resolve
+from pforte.store.base import utcnow
+from pforte.store.repos.clients import ClientRepo
+from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
+from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
+
+READ, WRITE = "clients:read", "clients:write"
+# lastUsedAt of an API key is written at most this often, not on every request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRequest:
+    description: str | None = None
+    start_time: datetime | None = None
+    expiration: datetime | None = None
+    value: str | None = None  # only the bootstrap client brings its own value
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedSecret:
+    row: ClientSecretRow
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRequest:
+    name: str
+    scopes: list[str]
+    expiration: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApiKey:
+    row: ApiKeyRow
+    value: str
+
+
+async def _client(session: AsyncSession, tenant: TenantRow, client_id: str) -> ClientRow:
+    row = await ClientRepo(session).get(tenant.id, client_id)
+    if row is None:
+        raise NotFound(f"client {client_id!r} does not exist in tenant {tenant.slug!r}")
+    return row
+
+
+def _client_permissions(client: ClientRow) -> frozenset[str]:
+    return frozenset(s for s in client.allowed_scopes if permissions.is_permission(s))
+
+
+async def issue_secret(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    tenant: TenantRow,
+    client: ClientRow,
+    actor: Actor,
+    request: SecretRequest,
+) -> CreatedSecret:
+    now = utcnow()
+    window = cred.secret_window(now=now, start=request.start_time, expiration=request.expiration)
+    repo = SecretRepo(session)
+    if await repo.count_live(tenant.id, client.id, now) >= cred.MAX_LIVE_SECRETS:
+        raise Conflict(f"a client has at most {cred.MAX_LIVE_SECRETS} unexpired secrets; revoke one first")
+    value = request.value or cred.new_value(cred.Kind.CLIENT_SECRET)
+    display = cred.display(value, cred.Kind.CLIENT_SECRET) if request.value is None else f"{value[:3]}…"
+    assert window.expiration is not None
+    row = ClientSecretRow(
+        id=new_id(),
+        tenant_id=tenant.id,
+        client_pk=client.id,
+        description=request.description,
+        value_hash=ctx.hasher.hash(value),
+        value_display=display,
+        start_time=window.start,
+        expiration=window.expiration,
+        created_at=now,
+        last_used_at=None,
+    )
+    repo.add(row)
+    changes = {
+        "clientId": client.client_id,
+        "description": row.description,
+        "valueDisplay": display,
+        "startTime": window.start.isoformat(),
+        "expiration": window.expiration.isoformat(),
+    }
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        event=Event(EventName.CLIENT_SECRET_CREATED, "client_secret", str(row.id), changes),
+    )
+    return CreatedSecret(row=row, value=value)
+
+
+async def create_secret(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, request: SecretRequest
+) -> CreatedSecret:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, WRITE)
+        client = await _client(session, tenant, client_id)
+        principal.require_all(_client_permissions(client))
+        if not client.require_client_secret:
+            raise Conflict("a public client (requireClientSecret: false) has no secrets")
+        return await issue_secret(
+            session, ctx, tenant=tenant, client=client, actor=principal.actor, request=request
+        )
+
+
+async def list_secrets(
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    *,
+    cursor: str | None,
+    limit: int | None,
+) -> Page[ClientSecretRow]:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, READ)
+        client = await _client(session, tenant, client_id)
+        size = check_limit(limit, ctx.settings.page_size_max)
+        return await SecretRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
+
+
+async def revoke_secret(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, secret_id: str
+) -> None:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, WRITE)
+        client = await _client(session, tenant, client_id)
+        principal.require_all(_client_permissions(client))
+        sid = _uuid(secret_id)
+        if sid is None or not await SecretRepo(session).delete(tenant.id, client.id, sid):
+            raise NotFound(f"secret {secret_id!r} does not exist for client {client_id!r}")
+        audit.record(
+            session,
+            tenant_id=tenant.id,
+            actor=principal.actor,
+            event=Event(EventName.CLIENT_SECRET_REVOKED, "client_secret", secret_id, {"clientId": client_id}),
+        )
+
+
+async def create_api_key(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, request: ApiKeyRequest
+) -> CreatedApiKey:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, WRITE)
+        client = await _client(session, tenant, client_id)
+        return await issue_api_key(
+            session, ctx, tenant=tenant, client=client, principal=principal, request=request
+        )
+
+
+async def issue_api_key(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    tenant: TenantRow,
+    client: ClientRow,
+    principal: Principal,
+    request: ApiKeyRequest,
+) -> CreatedApiKey:
+    now = utcnow()
+    name = request.name.strip()
+    if not name:
+        raise Invalid("name", "must not be empty")
+    scopes = list(dict.fromkeys(request.scopes))
+    if not scopes:
+        raise Invalid("scopes", "name at least one permission")
+    granted = _client_permissions(client)
+    for i, scope in enumerate(scopes):
+        if scope not in granted:
+            raise Invalid(f"scopes[{i}]", f"{scope!r} is not among the client's permissions")
+    principal.require_all(frozenset(scopes) | granted)
+    expiration = cred.api_key_expiration(now=now, expiration=request.expiration)
+    value = cred.new_value(cred.Kind.API_KEY)
+    row = ApiKeyRow(
+        id=new_id(),
+        tenant_id=tenant.id,
+        client_pk=client.id,
+        name=name,
+        value_hash=ctx.hasher.hash(value),
+        value_display=cred.display(value, cred.Kind.API_KEY),
+        scopes=scopes,
+        expiration=expiration,
+        created_at=now,
+        last_used_at=None,
+    )
+    ApiKeyRepo(session).add(row)
+    changes = {
+        "clientId": client.client_id,
+        "name": name,
+        "scopes": scopes,
+        "valueDisplay": row.value_display,
+        "expiration": expiration.isoformat() if expiration else None,
+    }
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=principal.actor,
+        event=Event(EventName.API_KEY_CREATED, "api_key", str(row.id), changes),
+    )
+    return CreatedApiKey(row=row, value=value)
+
+
+async def list_api_keys(
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    *,
+    cursor: str | None,
+    limit: int | None,
+) -> Page[ApiKeyRow]:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, READ)
+        client = await _client(session, tenant, client_id)
+        size = check_limit(limit, ctx.settings.page_size_max)
+        return await ApiKeyRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
+
+
+async def revoke_api_key(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, key_id: str
+) -> None:
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, tenant_ref, WRITE)
+        client = await _client(session, tenant, client_id)
+        principal.require_all(_client_permissions(client))
+        kid = _uuid(key_id)
+        if kid is None or not await ApiKeyRepo(session).delete(tenant.id, client.id, kid):
+            raise NotFound(f"API key {key_id!r} does not exist for client {client_id!r}")
+        audit.record(
+            session,
+            tenant_id=tenant.id,
+            actor=principal.actor,
+            event=Event(EventName.API_KEY_REVOKED, "api_key", key_id, {"clientId": client_id}),
+        )
+
+
+async def authenticate_api_key(ctx: Context, value: str) -> Principal:
+    """The principal an API key stands for; ``Unauthorized`` for anything not a live key of an
+    enabled client. Its permissions are the key's scopes that the client still holds."""
+    if not cred.is_well_formed(value, cred.Kind.API_KEY):
+        raise Unauthorized("the credential is not a valid API key")
+    now = utcnow()
+    async with ctx.db.transaction() as session:
+        repo = ApiKeyRepo(session)
+        found = await repo.authenticate(ctx.hasher.hash(value))
+        if found is None:
+            raise Unauthorized("unknown or revoked API key")
+        key, client, tenant = found
+        if key.expiration is not None and key.expiration <= now:
+            raise Unauthorized("the API key has expired")
+        if not client.enabled:
+            raise Unauthorized("the API key's client is disabled")
+        held = frozenset(key.scopes) & _client_permissions(client)
+        if tenant.slug != SYSTEM_TENANT:
+            held -= {permissions.TENANTS_ADMIN}
+        if key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL:
+            await repo.touch(tenant.id, key.id, now)
+    actor = Actor(kind="api_key", id=str(key.id), tenant=tenant.slug, client_id=client.client_id)
+    return Principal(tenant_slug=tenant.slug, client_id=client.client_id, permissions=held, actor=actor)
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None

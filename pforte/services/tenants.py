@@ -1,0 +1,152 @@
+"""Tenant lifecycle (``tenants:admin`` only); the ``system`` tenant always exists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from pforte.domain.events import Actor, Event, EventName
+from pforte.domain.ids import SYSTEM_TENANT, check_slug, new_id
+from pforte.domain.pagination import Page, check_limit
+from pforte.domain.permissions import TENANTS_ADMIN
+from pforte.domain.principal import Principal
+from pforte.security.keys import ALGORITHMS
+from pforte.services import audit
+from pforte.services.context import Context
+from pforte.services.keys import create_signing_key
+from pforte.store.base import utcnow
+from pforte.store.repos.tenants import TenantRepo
+from pforte.store.tables import TenantRow
+
+
+@dataclass(frozen=True, slots=True)
+class TenantCreate:
+    slug: str
+    display_name: str | None = None
+    signing_alg: str = "ES256"
+
+
+async def resolve(session: AsyncSession, principal: Principal, ref: str, permission: str) -> TenantRow:
+    """The tenant ``ref`` names, if the principal may use ``permission`` there.
+
+    A principal that is not an operator learns nothing about other tenants: whether the
+    tenant exists or not, the answer is the same 403.
+    """
+    tenant = await TenantRepo(session).get(ref)
+    if not principal.is_operator and (tenant is None or tenant.slug != principal.tenant_slug):
+        raise Forbidden("this credential belongs to another tenant")
+    if tenant is None:
+        raise NotFound(f"tenant {ref!r} does not exist")
+    principal.require(permission, tenant_slug=tenant.slug)
+    return tenant
+
+
+def _operator(principal: Principal) -> None:
+    if not principal.is_operator:
+        raise Forbidden(f"the permission {TENANTS_ADMIN} of the system tenant is required")
+
+
+async def insert_tenant(
+    session: AsyncSession, ctx: Context, *, actor: Actor, data: TenantCreate
+) -> TenantRow:
+    check_slug(data.slug)
+    if data.signing_alg not in ALGORITHMS:
+        raise Invalid("signingAlg", f"must be one of {', '.join(ALGORITHMS)}")
+    repo = TenantRepo(session)
+    if await repo.get(data.slug) is not None:
+        raise Conflict(f"a tenant with slug {data.slug!r} exists")
+    now = utcnow()
+    tenant = TenantRow(
+        id=new_id(),
+        slug=data.slug,
+        display_name=data.display_name or data.slug,
+        signing_alg=data.signing_alg,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(tenant)
+    await session.flush()
+    changes = {"slug": tenant.slug, "displayName": tenant.display_name, "signingAlg": tenant.signing_alg}
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=actor,
+        event=Event(EventName.TENANT_CREATED, "tenant", tenant.slug, changes),
+    )
+    create_signing_key(session, sealer=ctx.sealer, tenant=tenant, actor=actor)
+    return tenant
+
+
+async def create_tenant(ctx: Context, principal: Principal, data: TenantCreate) -> TenantRow:
+    _operator(principal)
+    try:
+        async with ctx.db.transaction() as session:
+            return await insert_tenant(session, ctx, actor=principal.actor, data=data)
+    except IntegrityError:  # a concurrent create won the race
+        raise Conflict(f"a tenant with slug {data.slug!r} exists") from None
+
+
+async def list_tenants(
+    ctx: Context, principal: Principal, *, cursor: str | None, limit: int | None
+) -> Page[TenantRow]:
+    _operator(principal)
+    async with ctx.db.transaction() as session:
+        return await TenantRepo(session).page(
+            cursor=cursor, limit=check_limit(limit, ctx.settings.page_size_max)
+        )
+
+
+async def get_tenant(ctx: Context, principal: Principal, ref: str) -> TenantRow:
+    _operator(principal)
+    async with ctx.db.transaction() as session:
+        tenant = await TenantRepo(session).get(ref)
+        if tenant is None:
+            raise NotFound(f"tenant {ref!r} does not exist")
+        return tenant
+
+
+async def update_tenant(
+    ctx: Context, principal: Principal, ref: str, *, display_name: str | None
+) -> TenantRow:
+    _operator(principal)
+    async with ctx.db.transaction() as session:
+        tenant = await TenantRepo(session).get(ref)
+        if tenant is None:
+            raise NotFound(f"tenant {ref!r} does not exist")
+        changes: dict[str, object] = {}
+        if display_name is not None and display_name != tenant.display_name:
+            changes["displayName"] = {"from": tenant.display_name, "to": display_name}
+            tenant.display_name = display_name
+        if changes:
+            tenant.updated_at = utcnow()
+            audit.record(
+                session,
+                tenant_id=tenant.id,
+                actor=principal.actor,
+                event=Event(EventName.TENANT_UPDATED, "tenant", tenant.slug, changes),
+            )
+        return tenant
+
+
+async def delete_tenant(ctx: Context, principal: Principal, ref: str) -> None:
+    _operator(principal)
+    async with ctx.db.transaction() as session:
+        repo = TenantRepo(session)
+        tenant = await repo.get(ref)
+        if tenant is None:
+            raise NotFound(f"tenant {ref!r} does not exist")
+        if tenant.slug == SYSTEM_TENANT:
+            raise Conflict("the system tenant cannot be deleted")
+        system = await repo.get(SYSTEM_TENANT)
+        assert system is not None
+        await repo.delete(tenant.id)
+        # The tenant's own events go with it; the operator's tenant keeps the record of the deletion.
+        audit.record(
+            session,
+            tenant_id=system.id,
+            actor=principal.actor,
+            event=Event(EventName.TENANT_DELETED, "tenant", tenant.slug, {"id": str(tenant.id)}),
+        )

@@ -1,0 +1,113 @@
+"""Settings: ``PFORTE_*`` environment variables, also read from ``.env``; validated once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PFORTE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///./pforte.db"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    key_file: Path = Path("./pforte.key")
+    bootstrap_client_id: str | None = None
+    bootstrap_client_secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    log_level: str = "info"
+    access_log: bool = True
+    max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
+    page_size_max: Annotated[int, Field(ge=1, le=1000)] = 200
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a SQLAlchemy database URL") from exc
+        if url.drivername not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as exc:
+            raise ValueError("has a bad port") from exc
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be debug, info, warning or error")
+        return value.lower()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def issuer(self, tenant_slug: str) -> str:
+        return f"{self.public_url}/t/{tenant_slug}"
+
+    def server_secret(self) -> bytes:
+        """PFORTE_SECRET_KEY, or the key file (created with mode 0600 on first use)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.key_file
+        if path.exists():
+            return path.read_bytes().strip()
+        value = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value + "\n")
+        print(  # noqa: T201 - start-up warning before logging is configured
+            f"warning: PFORTE_SECRET_KEY is not set; generated one into {path} (mode 0600). "
+            "Set PFORTE_SECRET_KEY in production.",
+            file=sys.stderr,
+        )
+        return value.encode()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings or raise SettingsError with one line naming the variable at fault."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "PFORTE_" + str(first["loc"][0]).upper() if first["loc"] else "PFORTE_*"
+        raise SettingsError(f"{name}: {first['msg']}") from None
+    if (settings.bootstrap_client_id is None) != (settings.bootstrap_client_secret is None):
+        raise SettingsError(
+            "PFORTE_BOOTSTRAP_CLIENT_ID and PFORTE_BOOTSTRAP_CLIENT_SECRET must be set together"
+        )
+    if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < 32:
+        raise SettingsError("PFORTE_SECRET_KEY: must be at least 32 characters")
+    return settings

@@ -1,0 +1,97 @@
+"""Client secrets and API keys. Every method takes ``tenant_id`` and starts from ``_scoped`` —
+except ``ApiKeyRepo.authenticate``, which resolves the tenant from the key's hash."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain.pagination import Page
+from pforte.store.repos.paging import keyset_page
+from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
+
+CredT = TypeVar("CredT", ClientSecretRow, ApiKeyRow)
+
+
+class _CredentialRepo(Generic[CredT]):
+    row: type[CredT]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _scoped(self, tenant_id: uuid.UUID, client_pk: uuid.UUID) -> Select[CredT]:
+        return select(self.row).where(self.row.tenant_id == tenant_id, self.row.client_pk == client_pk)
+
+    async def get(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, credential_id: uuid.UUID) -> CredT | None:
+        return await self.session.scalar(
+            self._scoped(tenant_id, client_pk).where(self.row.id == credential_id)
+        )
+
+    async def page(
+        self, tenant_id: uuid.UUID, client_pk: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> Page[CredT]:
+        # Ids are UUIDv7, so the primary key orders by creation time.
+        return await keyset_page(
+            self.session, self._scoped(tenant_id, client_pk), self.row.id, cursor=cursor, limit=limit
+        )
+
+    def add(self, row: CredT) -> None:
+        self.session.add(row)
+
+    async def delete(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, credential_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            delete(self.row)
+            .where(
+                self.row.tenant_id == tenant_id,
+                self.row.client_pk == client_pk,
+                self.row.id == credential_id,
+            )
+            .returning(self.row.id)
+        )
+        return result.first() is not None
+
+    async def touch(self, tenant_id: uuid.UUID, credential_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(self.row)
+            .where(self.row.tenant_id == tenant_id, self.row.id == credential_id)
+            .values(last_used_at=at)
+        )
+
+
+class SecretRepo(_CredentialRepo[ClientSecretRow]):
+    row = ClientSecretRow
+
+    async def count_live(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, now: datetime) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(ClientSecretRow)
+            .where(
+                ClientSecretRow.tenant_id == tenant_id,
+                ClientSecretRow.client_pk == client_pk,
+                ClientSecretRow.expiration > now,
+            )
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+
+class ApiKeyRepo(_CredentialRepo[ApiKeyRow]):
+    row = ApiKeyRow
+
+    async def authenticate(self, value_hash: str) -> tuple[ApiKeyRow, ClientRow, TenantRow] | None:
+        """The key with this hash, its client and its tenant: the one look-up that is not
+        scoped by a tenant, because it is how the caller's tenant becomes known."""
+        stmt = (
+            select(ApiKeyRow, ClientRow, TenantRow)
+            .join(
+                ClientRow,
+                (ClientRow.id == ApiKeyRow.client_pk) & (ClientRow.tenant_id == ApiKeyRow.tenant_id),
+            )
+            .join(TenantRow, TenantRow.id == ApiKeyRow.tenant_id)
+            .where(ApiKeyRow.value_hash == value_hash)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1], row[2])

@@ -1,0 +1,209 @@
+"""Admin API models: camelCase on the wire, split by direction (Create / Update / Public).
+
+A secret or key value appears only in a ``…Created`` model, in the response that creates it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+Text200 = Annotated[StrictStr, Field(max_length=200)]
+Text2000 = Annotated[StrictStr, Field(max_length=2000)]
+UriList = Annotated[list[Annotated[StrictStr, Field(max_length=2000)]], Field(max_length=100)]
+
+
+class Incoming(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", populate_by_name=False)
+
+
+class Outgoing(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, from_attributes=True, populate_by_name=True)
+
+
+class PageOut(Outgoing, Generic[T]):
+    items: list[T]
+    next: str | None = Field(description="cursor of the next page; null on the last page")
+
+
+# --- tenants -------------------------------------------------------------------------------
+
+
+class TenantCreate(Incoming):
+    slug: StrictStr = Field(description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed")
+    display_name: Text200 | None = None
+    signing_alg: StrictStr = Field("ES256", description="ES256 (default) or RS256")
+
+
+class TenantUpdate(Incoming):
+    display_name: Text200
+
+
+class TenantPublic(Outgoing):
+    id: uuid.UUID
+    slug: str
+    display_name: str
+    signing_alg: str
+    issuer: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- clients -------------------------------------------------------------------------------
+
+
+class ClientUpdate(Incoming):
+    """PUT: fields not given take their defaults. PATCH: only fields given change."""
+
+    client_id: StrictStr | None = None
+    client_name: Text200 | None = None
+    description: Text2000 | None = None
+    owner: Text200 | None = None
+    enabled: StrictBool = True
+    require_client_secret: StrictBool = True
+    allowed_grant_types: Annotated[list[StrictStr], Field(max_length=10)] = ["client_credentials"]
+    allowed_scopes: Annotated[list[Annotated[StrictStr, Field(max_length=200)]], Field(max_length=200)] = []
+    redirect_uris: UriList = []
+    allow_redirect_uri_prefix: StrictBool = False
+    post_logout_redirect_uris: UriList = []
+    allowed_cors_origins: UriList = []
+    allow_offline_access: StrictBool = False
+    require_consent: StrictBool = False
+    allow_remember_consent: StrictBool = True
+    allow_no_pkce: StrictBool = False
+    allow_ropc: StrictBool = False
+    back_channel_logout_uri: Text2000 | None = None
+    back_channel_logout_session_required: StrictBool = True
+    restrict_to_role: Text200 | None = None
+    show_in_account_console: StrictBool = False
+    access_token_lifetime: StrictInt = 300
+    refresh_token_lifetime: StrictInt = 30 * 24 * 3600
+
+
+class ClientCreate(ClientUpdate):
+    client_id: StrictStr
+
+
+class ClientPublic(Outgoing):
+    id: uuid.UUID
+    client_id: str
+    client_name: str | None
+    description: str | None
+    owner: str | None
+    enabled: bool
+    require_client_secret: bool
+    allowed_grant_types: list[str]
+    allowed_scopes: list[str]
+    redirect_uris: list[str]
+    allow_redirect_uri_prefix: bool
+    post_logout_redirect_uris: list[str]
+    allowed_cors_origins: list[str]
+    allow_offline_access: bool
+    require_consent: bool
+    allow_remember_consent: bool
+    allow_no_pkce: bool
+    allow_ropc: bool
+    back_channel_logout_uri: str | None
+    back_channel_logout_session_required: bool
+    restrict_to_role: str | None
+    show_in_account_console: bool
+    access_token_lifetime: int
+    refresh_token_lifetime: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+class SecretCreate(Incoming):
+    description: Annotated[StrictStr, Field(max_length=500)] | None = None
+    start_time: datetime | None = Field(None, description="default: now")
+    expiration: datetime | None = Field(
+        None, description="default: six months after creation; 1 day to 3 years after startTime"
+    )
+
+
+class SecretPublic(Outgoing):
+    id: uuid.UUID
+    description: str | None
+    start_time: datetime
+    expiration: datetime
+    value_display: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class SecretCreated(SecretPublic):
+    value: str = Field(description="shown this once; only a hash is stored")
+
+
+class ClientCreated(ClientPublic):
+    secret: SecretCreated | None = Field(
+        description="the first secret of a confidential client, value shown this once"
+    )
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+class ApiKeyCreate(Incoming):
+    name: Text200
+    scopes: Annotated[list[StrictStr], Field(max_length=50)]
+    expiration: datetime | None = Field(None, description="default: none")
+
+
+class ApiKeyPublic(Outgoing):
+    id: uuid.UUID
+    name: str
+    value_display: str
+    scopes: list[str]
+    expiration: datetime | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    value: str = Field(description="shown this once; only a hash is stored")
+
+
+# --- catalogue and guide -------------------------------------------------------------------
+
+
+class Descriptions(Outgoing):
+    en: str
+    de: str
+
+
+class PermissionOut(Outgoing):
+    name: str
+    api: str
+    description: Descriptions
+
+
+class Snippets(Outgoing):
+    curl: str
+    python: str
+
+
+class GuideOut(Outgoing):
+    tenant: str
+    issuer: str
+    discovery_url: str
+    token_url: str
+    jwks_uri: str
+    client_id: str
+    client_type: str
+    token_endpoint_auth_methods: list[str]
+    grant_types: list[str]
+    permissions: list[PermissionOut]
+    scopes: list[str]
+    api_console: str
+    admin_api_base: str
+    snippets: Snippets

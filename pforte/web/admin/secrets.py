@@ -1,0 +1,64 @@
+"""/tenants/{tenant}/clients/{clientId}/secrets — several expiring secrets per client."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pforte.services import credentials as service
+from pforte.services.credentials import CreatedSecret, SecretRequest
+from pforte.web.admin.schemas import PageOut, SecretCreate, SecretCreated, SecretPublic
+from pforte.web.deps import (
+    ClientIdPath,
+    ContextDep,
+    Cursor,
+    Limit,
+    PrincipalDep,
+    SecretIdPath,
+    TenantRef,
+)
+
+router = APIRouter(prefix="/tenants/{tenant}/clients/{clientId}/secrets", tags=["client secrets"])
+
+
+def secret_created(secret: CreatedSecret) -> SecretCreated:
+    return SecretCreated(**SecretPublic.model_validate(secret.row).model_dump(), value=secret.value)
+
+
+@router.get("", response_model=PageOut[SecretPublic])
+async def list_secrets(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> PageOut[SecretPublic]:
+    page = await service.list_secrets(ctx, principal, tenant, client_id, cursor=cursor, limit=limit)
+    return PageOut[SecretPublic](items=[SecretPublic.model_validate(r) for r in page.items], next=page.next)
+
+
+@router.post("", status_code=201, response_model=SecretCreated)
+async def create_secret(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    body: SecretCreate | None = None,
+) -> SecretCreated:
+    body = body or SecretCreate()
+    request = SecretRequest(
+        description=body.description, start_time=body.start_time, expiration=body.expiration
+    )
+    return secret_created(await service.create_secret(ctx, principal, tenant, client_id, request))
+
+
+@router.delete("/{secretId}", status_code=204, response_class=Response)
+async def revoke_secret(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    secret_id: SecretIdPath,
+) -> Response:
+    await service.revoke_secret(ctx, principal, tenant, client_id, secret_id)
+    return Response(status_code=204)

@@ -1,0 +1,57 @@
+"""/tenants — tenant lifecycle (``tenants:admin``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from pforte.services import tenants as service
+from pforte.services.context import Context
+from pforte.store.tables import TenantRow
+from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate
+from pforte.web.deps import ContextDep, Cursor, Limit, PrincipalDep, TenantRef
+
+router = APIRouter(prefix="/tenants", tags=["tenants"])
+
+
+def public(ctx: Context, row: TenantRow) -> TenantPublic:
+    return TenantPublic(
+        id=row.id,
+        slug=row.slug,
+        display_name=row.display_name,
+        signing_alg=row.signing_alg,
+        issuer=ctx.settings.issuer(row.slug),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.get("", response_model=PageOut[TenantPublic], response_model_by_alias=True)
+async def list_tenants(
+    ctx: ContextDep, principal: PrincipalDep, cursor: Cursor = None, limit: Limit = None
+) -> PageOut[TenantPublic]:
+    page = await service.list_tenants(ctx, principal, cursor=cursor, limit=limit)
+    return PageOut[TenantPublic](items=[public(ctx, r) for r in page.items], next=page.next)
+
+
+@router.post("", status_code=201, response_model=TenantPublic)
+async def create_tenant(ctx: ContextDep, principal: PrincipalDep, body: TenantCreate) -> TenantPublic:
+    data = service.TenantCreate(slug=body.slug, display_name=body.display_name, signing_alg=body.signing_alg)
+    return public(ctx, await service.create_tenant(ctx, principal, data))
+
+
+@router.get("/{tenant}", response_model=TenantPublic)
+async def get_tenant(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> TenantPublic:
+    return public(ctx, await service.get_tenant(ctx, principal, tenant))
+
+
+@router.patch("/{tenant}", response_model=TenantPublic)
+async def update_tenant(
+    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: TenantUpdate
+) -> TenantPublic:
+    return public(ctx, await service.update_tenant(ctx, principal, tenant, display_name=body.display_name))
+
+
+@router.delete("/{tenant}", status_code=204, response_class=Response)
+async def delete_tenant(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> Response:
+    await service.delete_tenant(ctx, principal, tenant)
+    return Response(status_code=204)

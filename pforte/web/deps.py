@@ -1,0 +1,53 @@
+"""Annotated dependencies shared by the admin routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from pforte.domain.errors import Unauthorized
+from pforte.domain.principal import Principal
+from pforte.observability import set_tenant
+from pforte.services.context import Context
+from pforte.services.credentials import authenticate_api_key
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API key (pfk_…) with the permission the route names.",
+)
+
+
+def _context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[Context, Depends(_context)]
+
+
+async def _principal(
+    ctx: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthorized("send Authorization: Bearer <API key>", credential_given=False)
+    return await authenticate_api_key(ctx, credentials.credentials)
+
+
+PrincipalDep = Annotated[Principal, Depends(_principal)]
+
+
+def _tenant(tenant: Annotated[str, Path(description="tenant slug or id")]) -> str:
+    set_tenant(tenant)
+    return tenant
+
+
+TenantRef = Annotated[str, Depends(_tenant)]
+Cursor = Annotated[str | None, Query(description="the `next` of the previous page")]
+Limit = Annotated[int | None, Query(description="page size (default 50, capped)")]
+ClientIdPath = Annotated[str, Path(alias="clientId", description="the client's clientId")]
+SecretIdPath = Annotated[str, Path(alias="secretId")]
+KeyIdPath = Annotated[str, Path(alias="keyId")]

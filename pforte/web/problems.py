@@ -1,0 +1,119 @@
+"""RFC 9457 problem details for the admin API: one ``type`` URI per kind of problem.
+
+What the caller sees is the safe ``message`` of a domain error; a crash becomes a generic
+500 whose details go only to the log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from pforte.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from pforte.observability import current_request_id, log
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "urn:pforte:problem:"
+
+# kind (the suffix of the type URI) -> (status, title)
+KINDS: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "Bad request"),
+    "malformed-json": (400, "The request body is not valid JSON"),
+    "unauthorized": (401, "Authentication required"),
+    "forbidden": (403, "Forbidden"),
+    "not-found": (404, "Not found"),
+    "method-not-allowed": (405, "Method not allowed"),
+    "conflict": (409, "Conflict"),
+    "payload-too-large": (413, "Request body too large"),
+    "unsupported-media-type": (415, "Unsupported media type"),
+    "validation-error": (422, "Validation failed"),
+    "internal-error": (500, "Internal server error"),
+}
+
+
+def problem(
+    kind: str,
+    detail: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    status, title = KINDS[kind]
+    body: dict[str, Any] = {"type": TYPE_BASE + kind, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    request_id = current_request_id()
+    if request_id:
+        body["requestId"] = request_id
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+BEARER_CHALLENGE = 'Bearer realm="pforte"'
+
+
+def from_domain(exc: DomainError) -> Response:
+    if isinstance(exc, Invalid):
+        errors = [{"field": field, "message": message} for field, message in exc.errors]
+        return problem("validation-error", exc.message, errors=errors)
+    if isinstance(exc, NotFound):
+        return problem("not-found", exc.message)
+    if isinstance(exc, Conflict):
+        return problem("conflict", exc.message)
+    if isinstance(exc, Forbidden):
+        return problem("forbidden", exc.message)
+    if isinstance(exc, Unauthorized):
+        challenge = BEARER_CHALLENGE
+        if exc.credential_given:
+            challenge += ', error="invalid_token"'
+        return problem("unauthorized", exc.message, headers={"WWW-Authenticate": challenge})
+    return problem("bad-request", exc.message)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc[1:] if loc and loc[0] in {"body", "query", "path"} else loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def install(app: FastAPI) -> None:
+    async def on_domain(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        return from_domain(exc)
+
+    async def on_validation(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem("malformed-json", "the body could not be parsed as JSON")
+        items = []
+        for e in errors:
+            message = str(e.get("msg", "invalid"))
+            if e.get("type") == "extra_forbidden":
+                message = "unknown field"
+            items.append({"field": _field_path(tuple(e.get("loc", ()))), "message": message})
+        detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
+        return problem("validation-error", detail, errors=items)
+
+    async def on_http(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        kind = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
+            exc.status_code, "bad-request"
+        )
+        detail = "no such resource" if exc.status_code == 404 else str(exc.detail)
+        return problem(kind, detail, headers=getattr(exc, "headers", None))
+
+    async def on_crash(_request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", error=type(exc).__name__, exc_info=exc)
+        return problem("internal-error", "the server failed; the request id identifies it in the log")
+
+    app.add_exception_handler(DomainError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_crash)
