@@ -17,6 +17,7 @@ from pforte.observability import RequestLogMiddleware, configure_logging
 from pforte.services.context import Context
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
+from pforte.web.problems import problem
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -31,6 +32,10 @@ async def health(request: Request) -> Response:
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return _json({"status": "unavailable"}, 503)
     return _json({"status": "ok"})
+
+
+async def not_found(_request: Request, _exc: Exception) -> Response:
+    return problem("not-found", "no such resource")
 
 
 async def home(_request: Request) -> Response:
@@ -54,6 +59,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Mount(PREFIX, app=create_admin_app(context)),
         ],
         lifespan=lifespan,
+        exception_handlers={404: not_found},
     )
     app.router.redirect_slashes = False
     app.state.ctx = context

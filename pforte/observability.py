@@ -19,7 +19,8 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _request_id: ContextVar[str | None] = ContextVar("pforte_request_id", default=None)
-_tenant: ContextVar[str | None] = ContextVar("pforte_tenant", default=None)
+# A mutable per-request slot: a value set in a copied context (a threadpool dependency) still arrives.
+_tenant: ContextVar[dict[str, str] | None] = ContextVar("pforte_tenant", default=None)
 _CREDENTIAL = re.compile(r"pf[skr]_[0-9A-Za-z]{8,}")
 _SENSITIVE_KEYS = frozenset(
     {"authorization", "password", "secret", "client_secret", "value", "api_key", "token", "secret_key"}
@@ -32,7 +33,9 @@ def current_request_id() -> str | None:
 
 
 def set_tenant(slug: str) -> None:
-    _tenant.set(slug)
+    slot = _tenant.get()
+    if slot is not None:
+        slot["tenant"] = slug
 
 
 def redact_value(value: Any) -> Any:
@@ -90,7 +93,8 @@ class RequestLogMiddleware:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
         token = _request_id.set(request_id)
-        tenant_token = _tenant.set(None)
+        slot: dict[str, str] = {}
+        tenant_token = _tenant.set(slot)
         status = 500
         started = time.perf_counter()
 
@@ -111,7 +115,7 @@ class RequestLogMiddleware:
                     request_id=request_id,
                     method=scope["method"],
                     path=scope["path"],
-                    tenant=_tenant.get(),
+                    tenant=slot.get("tenant"),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )

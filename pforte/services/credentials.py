@@ -260,29 +260,43 @@ async def revoke_api_key(
         )
 
 
-async def authenticate_api_key(ctx: Context, value: str) -> Principal:
-    """The principal an API key stands for; ``Unauthorized`` for anything not a live key of an
-    enabled client. Its permissions are the key's scopes that the client still holds."""
+@dataclass(frozen=True, slots=True)
+class KeyUse:
+    """A use of an API key to record after the request succeeded (``lastUsedAt``)."""
+
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    at: datetime
+
+
+async def authenticate_api_key(ctx: Context, value: str) -> tuple[Principal, KeyUse | None]:
+    """The principal an API key stands for, and the use to record if it is due; ``Unauthorized``
+    for anything not a live key of an enabled client. Its permissions are the key's scopes that
+    the client still holds. Nothing is written here: a refused request changes no row."""
     if not cred.is_well_formed(value, cred.Kind.API_KEY):
         raise Unauthorized("the credential is not a valid API key")
     now = utcnow()
     async with ctx.db.transaction() as session:
-        repo = ApiKeyRepo(session)
-        found = await repo.authenticate(ctx.hasher.hash(value))
-        if found is None:
-            raise Unauthorized("unknown or revoked API key")
-        key, client, tenant = found
-        if key.expiration is not None and key.expiration <= now:
-            raise Unauthorized("the API key has expired")
-        if not client.enabled:
-            raise Unauthorized("the API key's client is disabled")
-        held = frozenset(key.scopes) & _client_permissions(client)
-        if tenant.slug != SYSTEM_TENANT:
-            held -= {permissions.TENANTS_ADMIN}
-        if key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL:
-            await repo.touch(tenant.id, key.id, now)
+        found = await ApiKeyRepo(session).authenticate(ctx.hasher.hash(value))
+    if found is None:
+        raise Unauthorized("unknown or revoked API key")
+    key, client, tenant = found
+    if key.expiration is not None and key.expiration <= now:
+        raise Unauthorized("the API key has expired")
+    if not client.enabled:
+        raise Unauthorized("the API key's client is disabled")
+    held = frozenset(key.scopes) & _client_permissions(client)
+    if tenant.slug != SYSTEM_TENANT:
+        held -= {permissions.TENANTS_ADMIN}
     actor = Actor(kind="api_key", id=str(key.id), tenant=tenant.slug, client_id=client.client_id)
-    return Principal(tenant_slug=tenant.slug, client_id=client.client_id, permissions=held, actor=actor)
+    principal = Principal(tenant_slug=tenant.slug, client_id=client.client_id, permissions=held, actor=actor)
+    due = key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL
+    return principal, KeyUse(tenant_id=tenant.id, key_id=key.id, at=now) if due else None
+
+
+async def record_key_use(ctx: Context, use: KeyUse) -> None:
+    async with ctx.db.transaction() as session:
+        await ApiKeyRepo(session).touch(use.tenant_id, use.key_id, use.at)
 
 
 def _uuid(raw: str) -> uuid.UUID | None:

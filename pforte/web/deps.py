@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -11,7 +12,7 @@ from pforte.domain.errors import Unauthorized
 from pforte.domain.principal import Principal
 from pforte.observability import set_tenant
 from pforte.services.context import Context
-from pforte.services.credentials import authenticate_api_key
+from pforte.services.credentials import authenticate_api_key, record_key_use
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -31,16 +32,20 @@ ContextDep = Annotated[Context, Depends(_context)]
 async def _principal(
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> AsyncIterator[Principal]:
     if credentials is None:
         raise Unauthorized("send Authorization: Bearer <API key>", credential_given=False)
-    return await authenticate_api_key(ctx, credentials.credentials)
+    principal, use = await authenticate_api_key(ctx, credentials.credentials)
+    yield principal
+    # Reached only when the route succeeded: a refused request leaves lastUsedAt as it was.
+    if use is not None:
+        await record_key_use(ctx, use)
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-def _tenant(tenant: Annotated[str, Path(description="tenant slug or id")]) -> str:
+async def _tenant(tenant: Annotated[str, Path(description="tenant slug or id")]) -> str:
     set_tenant(tenant)
     return tenant
 

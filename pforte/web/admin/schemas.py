@@ -42,7 +42,7 @@ class TenantCreate(Incoming):
 
 
 class TenantUpdate(Incoming):
-    display_name: Text200
+    display_name: Text200 | None = None
 
 
 class TenantPublic(Outgoing):
