@@ -108,6 +108,9 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(
             "PFORTE_BOOTSTRAP_CLIENT_ID and PFORTE_BOOTSTRAP_CLIENT_SECRET must be set together"
         )
+    secret = settings.bootstrap_client_secret
+    if secret is not None and len(secret.get_secret_value()) < 24:
+        raise SettingsError("PFORTE_BOOTSTRAP_CLIENT_SECRET: must be at least 24 characters")
     if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < 32:
         raise SettingsError("PFORTE_SECRET_KEY: must be at least 32 characters")
     return settings
