@@ -56,7 +56,9 @@ def _redact(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutabl
 def configure_logging(level: str = "info") -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper(), force=True)
     logging.getLogger("uvicorn.access").disabled = True
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Driver and SQL logs carry statement parameters that structlog's redaction never sees.
+    for name in ("alembic", "aiosqlite", "asyncpg", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -91,7 +93,8 @@ class RequestLogMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+        well_formed = _REQUEST_ID_RE.fullmatch(incoming) and not _CREDENTIAL.search(incoming)
+        request_id = incoming if well_formed else uuid.uuid4().hex
         token = _request_id.set(request_id)
         slot: dict[str, str] = {}
         tenant_token = _tenant.set(slot)

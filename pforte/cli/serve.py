@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -28,6 +29,10 @@ def serve(
         f"admin API console: {settings.public_url}/api/admin/v1/docs",
         highlight=False,
         soft_wrap=True,
+    )
+    # Worker processes rebuild settings from the environment: hand them the effective values.
+    os.environ.update(
+        PFORTE_HOST=settings.host, PFORTE_PORT=str(settings.port), PFORTE_WORKERS=str(settings.workers)
     )
     uvicorn.run(
         "pforte.app:create_app_from_env",

@@ -7,6 +7,7 @@ and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 
 import typer
@@ -58,8 +59,11 @@ def check_port_free(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as exc:
+            raise fail(f"PFORTE_HOST / --host: cannot listen on {host}: {exc.strerror}") from None
         except OSError as exc:
-            raise fail(f"PFORTE_PORT / --port: cannot listen on {host}:{port}: {exc.strerror}") from None
+            variable = "PFORTE_HOST / --host" if exc.errno == errno.EADDRNOTAVAIL else "PFORTE_PORT / --port"
+            raise fail(f"{variable}: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def show_bootstrap(settings: Settings, created: BootstrapCredentials) -> None:

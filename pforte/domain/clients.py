@@ -70,13 +70,13 @@ def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:
     Raises ``Invalid`` naming the (camelCase) field at fault.
     """
     check_client_id(spec.client_id)
-    grants = _unique(spec.allowed_grant_types)
-    for i, grant in enumerate(grants):
+    # Check each entry at the index the caller sent it, then drop duplicates.
+    for i, grant in enumerate(spec.allowed_grant_types):
         if grant not in GRANT_TYPES:
             raise Invalid(f"allowedGrantTypes[{i}]", f"unsupported grant type {grant!r}")
-    scopes = _unique(spec.allowed_scopes)
-    for i, scope in enumerate(scopes):
+    for i, scope in enumerate(spec.allowed_scopes):
         _check_scope(scope, f"allowedScopes[{i}]", tenant_slug)
+    grants, scopes = _unique(spec.allowed_grant_types), _unique(spec.allowed_scopes)
     for name, uris in (
         ("redirectUris", spec.redirect_uris),
         ("postLogoutRedirectUris", spec.post_logout_redirect_uris),

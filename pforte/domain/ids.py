@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import uuid
 
@@ -27,8 +28,15 @@ def check_client_id(client_id: str, *, field: str = "clientId") -> str:
     return client_id
 
 
+_last = 0
+_lock = threading.Lock()
+
+
 def new_id() -> uuid.UUID:
-    """A UUIDv7 (RFC 9562 §5.7): time-ordered, so lists can page on the primary key."""
+    """A UUIDv7 (RFC 9562 §5.7), monotonic within this process (§6.2 method 3: an id made in the
+    same millisecond as the last one is the last one plus a random step), so lists can page on
+    the primary key in creation order."""
+    global _last
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
@@ -36,4 +44,12 @@ def new_id() -> uuid.UUID:
     value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    with _lock:
+        if value <= _last:
+            # Same (or an earlier) millisecond: step the 62 random bits of the last id forward.
+            step = 1 + (rand & 0xFFFF_FFFF)
+            value = _last + step
+            if (value >> 62) & 0b11 != 0b10:  # the random part overflowed: carry into rand_a
+                value = ((_last >> 64) + 1) << 64 | 0b10 << 62 | (rand & 0xFFFF_FFFF)
+        _last = value
     return uuid.UUID(int=value)

@@ -27,9 +27,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid("cursor", "is not a cursor this server issued") from None
+        key = ""
+    if not key or encode_cursor(key) != cursor:
+        raise Invalid("cursor", "is not a cursor this server issued")
+    return key
 
 
 def check_limit(limit: int | None, maximum: int) -> int:

@@ -15,6 +15,9 @@ import re
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
+# Browsers read "\\" as "/" in http(s) URLs; encoded slashes and ";" path parameters hide segments.
+_PATH_TRICKS = ("\\", "%5c", "%2f", ";")
 _DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
 
 
@@ -66,7 +69,10 @@ def _prefix_matches(prefix: str, candidate: str) -> bool:
         return False
     if not same_origin or got.username is not None or got.password is not None:
         return False
-    if "#" in candidate or _DOT_SEGMENT.search(got.path) or "%2e" in got.path.lower():
+    lowered = got.path.lower()
+    if "#" in candidate or _DOT_SEGMENT.search(got.path) or "%2e" in lowered:
+        return False
+    if any(trick in lowered for trick in _PATH_TRICKS) or "\\" in candidate:
         return False
     # The path prefix ends at a "/" boundary: "/app" must not admit "/application".
     want_path = want.path or "/"

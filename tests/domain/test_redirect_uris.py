@@ -1,0 +1,227 @@
+"""RFC 9700 §2.1 exact redirect URI matching, the opt-in prefix rule, and registration checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from pforte.domain.oauth.redirect_uris import matches, registration_error
+
+EXACT = "https://app.example.com/cb"
+PREFIX = "https://app.example.com/cb/*"
+ORIGIN_PREFIX = "https://app.example.com*"
+NO_SLASH_PREFIX = "https://app.example.com/cb*"
+
+# registration_error ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/cb",
+        "https://app.example.com:8443/cb?tenant=acme",
+        "https://app.example.com",
+        "http://127.0.0.1/cb",
+        "http://127.0.0.1:8080/cb",
+        "http://localhost/cb",
+        "http://localhost:3000/cb",
+        "http://[::1]/cb",
+        "http://[::1]:3000/cb",
+        "com.example.app:/oauth2redirect",  # RFC 8252 §7.1 private-use scheme
+    ],
+)
+def test_registrable(uri: str) -> None:
+    assert registration_error(uri, allow_prefix=False) is None
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://app.example.com/cb",
+        "http://example.com",
+        "http://127.0.0.2/cb",
+        "http://localhost.example.com/cb",
+        "http://10.0.0.1/cb",
+        "http://[::2]/cb",
+    ],
+)
+def test_http_only_for_loopback(uri: str) -> None:
+    assert (
+        registration_error(uri, allow_prefix=False) == "http: is allowed only for loopback hosts; use https:"
+    )
+
+
+@pytest.mark.parametrize("uri", ["https://app.example.com/cb#x", "https://app.example.com/cb#"])
+def test_fragments_are_rejected_at_registration(uri: str) -> None:
+    assert registration_error(uri, allow_prefix=False) == "must not contain a fragment"
+
+
+def test_a_prefix_entry_needs_the_opt_in() -> None:
+    assert (
+        registration_error(PREFIX, allow_prefix=False)
+        == "a prefix entry ending in '*' needs allowRedirectUriPrefix: true"
+    )
+    assert registration_error(PREFIX, allow_prefix=True) is None
+    assert registration_error(NO_SLASH_PREFIX, allow_prefix=True) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "allow_prefix"),
+    [
+        ("https://*.example.com/cb", False),
+        ("https://*.example.com/cb", True),
+        ("https://*.example.com/cb*", True),
+        ("https://app.example.com/*/cb", True),
+        ("https://app.example.com/**", True),
+    ],
+)
+def test_star_only_as_the_last_character(uri: str, allow_prefix: bool) -> None:
+    assert (
+        registration_error(uri, allow_prefix=allow_prefix)
+        == "'*' is allowed only as the last character of a prefix entry"
+    )
+
+
+@pytest.mark.parametrize(
+    ("uri", "error"),
+    [
+        ("/cb", "must be an absolute URI"),
+        ("app.example.com/cb", "must be an absolute URI"),
+        ("https:///cb", "must be an absolute URI"),
+        ("", "must be an absolute URI"),
+        ("https://user@app.example.com/cb", "must not contain userinfo"),
+        ("https://user:pw@app.example.com/cb", "must not contain userinfo"),
+        ("https://app.example.com/c b", "must not contain whitespace"),
+        ("https://app.example.com/cb\n", "must not contain whitespace"),
+        ("https://app.example.com:99999/cb", "is not a valid URI"),
+        ("https://app.example.com:port/cb", "is not a valid URI"),
+    ],
+)
+def test_other_registration_errors(uri: str, error: str) -> None:
+    assert registration_error(uri, allow_prefix=False) == error
+
+
+# matches: exact entries -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        (EXACT, True),
+        ("https://app.example.com/cb/", False),
+        ("https://app.example.com/CB", False),
+        ("https://app.example.com/Cb", False),
+        ("https://app.example.com/cb?x=1", False),
+        ("https://app.example.com/cb#x", False),
+        ("https://app.example.com/cb/x", False),
+        ("https://app.example.com/c", False),
+        ("https://app.example.com:443/cb", False),
+        ("http://app.example.com/cb", False),
+        ("https://app.example.com/cb ", False),
+        ("", False),
+    ],
+)
+def test_exact_entries_match_only_the_same_string(candidate: str, expected: bool) -> None:
+    assert matches([EXACT], candidate) is expected
+
+
+def test_no_entries_match_nothing() -> None:
+    assert matches([], EXACT) is False
+
+
+def test_any_entry_may_match() -> None:
+    registered = ["https://one.example.com/cb", EXACT]
+    assert matches(registered, EXACT) is True
+    assert matches(registered, "https://one.example.com/cb") is True
+    assert matches(registered, "https://two.example.com/cb") is False
+
+
+def test_a_star_in_an_exact_candidate_is_not_a_wildcard() -> None:
+    """An entry without a trailing '*' matches only itself, even when the candidate has one."""
+    assert matches([EXACT], EXACT + "*") is False
+
+
+# matches: prefix entries ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("https://app.example.com/cb/x", True),
+        ("https://app.example.com/cb/", True),
+        ("https://app.example.com/cb/x/y?state=1", True),
+        ("https://app.example.com/cb", False),
+        ("https://app.example.com.evil.com/cb/x", False),
+        ("https://app.example.com:444/cb/x", False),
+        ("http://app.example.com/cb/x", False),
+        ("https://app.example.com@evil.com/cb/x", False),
+        ("https://user@app.example.com/cb/x", False),
+        ("https://app.example.com/cb/x#frag", False),
+        ("https://app.example.com/cb/x#", False),
+        ("https://app.example.com/cb/../admin", False),
+        ("https://app.example.com/cb/%2e%2e/admin", False),
+        ("https://app.example.com/cb/%2E%2E/admin", False),
+        ("https://app.example.com/cb/.%2e/admin", False),
+        ("https://app.example.com/cb/./x", False),
+        ("https://app.example.com/cb/..", False),
+        ("https://app.example.com/cb/x/%2e", False),
+    ],
+)
+def test_prefix_entry(candidate: str, expected: bool) -> None:
+    assert matches([PREFIX], candidate) is expected
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("https://app.example.com/cb", True),
+        ("https://app.example.com/cb/x", True),
+        ("https://app.example.com/cb?x=1", True),
+        ("https://app.example.com/cbx", False),
+        ("https://app.example.com/cb-admin", False),
+        ("https://app.example.com/cb.evil", False),
+        ("https://app.example.com/c", False),
+    ],
+)
+def test_prefix_path_ends_at_a_slash_boundary(candidate: str, expected: bool) -> None:
+    assert matches([NO_SLASH_PREFIX], candidate) is expected
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        ("https://app.example.com", True),
+        ("https://app.example.com/", True),
+        ("https://app.example.com/anything", True),
+        # Each of these starts with the string "https://app.example.com" but is another origin.
+        ("https://app.example.com.evil.com/cb", False),
+        ("https://app.example.comevil.com/cb", False),
+        ("https://app.example.com:444/cb", False),
+        ("https://app.example.com:443/cb", False),
+        ("https://app.example.com@evil.com/cb", False),
+        ("https://app.example.com:pw@evil.com/cb", False),
+        ("https://app.example.com:99999/cb", False),
+    ],
+)
+def test_prefix_never_crosses_the_origin(candidate: str, expected: bool) -> None:
+    assert matches([ORIGIN_PREFIX], candidate) is expected
+
+
+def test_loopback_prefix_keeps_the_port() -> None:
+    registered = ["http://127.0.0.1:8080/cb/*"]
+    assert matches(registered, "http://127.0.0.1:8080/cb/done") is True
+    assert matches(registered, "http://127.0.0.1:8081/cb/done") is False
+    assert matches(registered, "http://localhost:8080/cb/done") is False
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        "https://app.example.com/cb/..\\admin",
+        "https://app.example.com/cb/x\\..\\..\\admin",
+        "https://app.example.com/cb\\..\\admin",
+    ],
+)
+def test_prefix_entry_refuses_backslash_dot_segments(candidate: str) -> None:
+    """Browsers parse ``\\`` as ``/`` in http(s) URLs (WHATWG URL Standard, path state), so
+    ``/cb/..\\admin`` is followed as ``/admin``: a way out of the registered path."""
+    assert matches([PREFIX], candidate) is False

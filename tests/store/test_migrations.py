@@ -1,0 +1,178 @@
+"""Alembic migrations against the models, on SQLite and PostgreSQL; SQLite pragmas; tenant cascade."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+
+import pforte.store.tables  # noqa: F401 - registers every table on Base.metadata
+from pforte.domain.clients import ClientSpec
+from pforte.services import clients as client_service
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
+from pforte.services.context import Context
+from pforte.services.credentials import ApiKeyRequest, create_api_key
+from pforte.store.base import Base, utcnow
+from pforte.store.engine import Database
+from pforte.store.migrate import alembic_config, upgrade
+from pforte.store.repos.tenants import TenantRepo
+from tests.conftest import make_tenant, snapshot
+
+pytestmark = pytest.mark.anyio
+
+TENANT_OWNED = ("clients", "client_secrets", "api_keys", "signing_keys", "audit_events")
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def schema_diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def table_names(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+async def version(db: Database) -> list[str]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars())
+
+
+async def test_models_and_migrations_agree(ctx: Context) -> None:
+    async with ctx.db.engine.connect() as conn:
+        assert await conn.run_sync(schema_diff) == []
+
+
+async def test_database_is_at_the_head_revision(ctx: Context) -> None:
+    assert head_revision() == "0001"
+    assert await version(ctx.db) == [head_revision()]
+
+
+async def test_upgrade_twice_is_a_no_op(ctx: Context) -> None:
+    await make_tenant(ctx)  # some rows, so that a re-run that recreated tables would show
+    before = await snapshot(ctx)
+    async with ctx.db.engine.connect() as conn:
+        tables_before = await conn.run_sync(table_names)
+    await upgrade(ctx.db.engine)
+    await upgrade(ctx.db.engine)
+    assert await snapshot(ctx) == before
+    assert await version(ctx.db) == [head_revision()]
+    async with ctx.db.engine.connect() as conn:
+        assert await conn.run_sync(table_names) == tables_before
+        assert await conn.run_sync(schema_diff) == []
+
+
+async def test_fresh_sqlite_file_migrates_from_empty_and_back(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(table_names) == set()
+        await upgrade(db.engine)
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(table_names) == {*Base.metadata.tables, "alembic_version"}
+            assert await conn.run_sync(schema_diff) == []
+        assert await version(db) == [head_revision()]
+
+        def downgrade(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+
+        async with db.engine.begin() as conn:
+            await conn.run_sync(downgrade)
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(table_names) == {"alembic_version"}
+        assert await version(db) == []
+        await upgrade(db.engine)
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(schema_diff) == []
+    finally:
+        await db.dispose()
+
+
+async def test_sqlite_connections_carry_the_pragmas(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        # Two connections held at once: the pragmas are set on every pooled connection.
+        async with db.engine.connect() as first, db.engine.connect() as second:
+            for conn in (first, second):
+                assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+                assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+                assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 1  # NORMAL
+                assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+    finally:
+        await db.dispose()
+
+
+async def test_the_database_enforces_foreign_keys(ctx: Context) -> None:
+    """A row pointing at no tenant is refused (on SQLite only thanks to the pragma)."""
+    audit = Base.metadata.tables["audit_events"]
+    row = {
+        "id": uuid.uuid4(),
+        "tenant_id": uuid.uuid4(),
+        "name": "tenant.created",
+        "actor": "system:pforte",
+        "actor_tenant": "system",
+        "target_type": "tenant",
+        "target_id": "ghost",
+        "changes": {},
+        "created_at": utcnow(),
+    }
+    before = await snapshot(ctx)
+    with pytest.raises(IntegrityError):
+        async with ctx.db.transaction() as session:
+            await session.execute(insert(audit).values(**row))
+    assert await snapshot(ctx) == before
+
+
+async def rows_per_table(ctx: Context, tenant: uuid.UUID) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    async with ctx.db.transaction() as session:
+        for name in TENANT_OWNED:
+            table = Base.metadata.tables[name]
+            stmt = select(func.count()).select_from(table).where(table.c.tenant_id == tenant)
+            counts[name] = int((await session.execute(stmt)).scalar_one())
+    return counts
+
+
+async def populated_tenant(ctx: Context) -> uuid.UUID:
+    """A tenant with one client, its first secret, an API key, its signing key and five events."""
+    slug = await make_tenant(ctx)
+    spec = ClientSpec(client_id="cascade-app", allowed_scopes=["clients:read"])
+    await client_service.create_client(ctx, SYSTEM_PRINCIPAL, slug, spec)
+    await create_api_key(
+        ctx, SYSTEM_PRINCIPAL, slug, "cascade-app", ApiKeyRequest(name="k", scopes=["clients:read"])
+    )
+    async with ctx.db.transaction() as session:
+        row = await TenantRepo(session).get(slug)
+        assert row is not None
+        return row.id
+
+
+async def test_deleting_a_tenant_cascades_to_its_rows_only(ctx: Context) -> None:
+    doomed, kept = await populated_tenant(ctx), await populated_tenant(ctx)
+    full = {"clients": 1, "client_secrets": 1, "api_keys": 1, "signing_keys": 1, "audit_events": 5}
+    assert await rows_per_table(ctx, doomed) == full
+    assert await rows_per_table(ctx, kept) == full
+
+    async with ctx.db.transaction() as session:
+        await TenantRepo(session).delete(doomed)
+
+    assert await rows_per_table(ctx, doomed) == dict.fromkeys(TENANT_OWNED, 0)
+    assert await rows_per_table(ctx, kept) == full
+    async with ctx.db.transaction() as session:
+        assert await TenantRepo(session).get(str(doomed)) is None
+        assert await TenantRepo(session).get(str(kept)) is not None
