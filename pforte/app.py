@@ -18,6 +18,7 @@ from pforte.services.context import Context
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
+from pforte.web.protocol.jwks import jwks
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -56,6 +57,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         routes=[
             Route("/", home),
             Route("/healthz", health),
+            Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Mount(PREFIX, app=create_admin_app(context)),
         ],
         lifespan=lifespan,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain.errors import NotFound
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
 from pforte.security import keys
 from pforte.security.keys import KeySealer
 from pforte.services import audit
+from pforte.services.context import Context
 from pforte.store.base import utcnow
-from pforte.store.repos.tenants import SigningKeyRepo
+from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import SigningKeyRow, TenantRow
 
 
@@ -38,6 +42,22 @@ def create_signing_key(
         event=Event(EventName.SIGNING_KEY_CREATED, "signing_key", generated.kid, {"alg": generated.alg}),
     )
     return row
+
+
+PUBLIC_MEMBERS = frozenset({"kty", "kid", "alg", "use", "crv", "x", "y", "n", "e"})
+
+
+async def published_keys(ctx: Context, tenant_slug: str) -> list[dict[str, Any]]:
+    """The JWK Set members of a tenant: every key that may still verify a live token.
+
+    Only public members leave this function (an allow-list, not a deny-list).
+    """
+    async with ctx.db.transaction() as session:
+        tenant = await TenantRepo(session).get_by_slug(tenant_slug)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_slug!r} does not exist")
+        rows = await SigningKeyRepo(session).list(tenant.id)
+    return [{k: v for k, v in row.public_jwk.items() if k in PUBLIC_MEMBERS} for row in rows]
 
 
 def seal_context(tenant: TenantRow, kid: str) -> str:

@@ -24,6 +24,9 @@ class TenantRepo:
             return await self.session.scalar(select(TenantRow).where(TenantRow.slug == ref))
         return await self.session.get(TenantRow, tenant_id)
 
+    async def get_by_slug(self, slug: str) -> TenantRow | None:
+        return await self.session.scalar(select(TenantRow).where(TenantRow.slug == slug))
+
     async def page(self, *, cursor: str | None, limit: int) -> Page[TenantRow]:
         return await keyset_page(self.session, select(TenantRow), TenantRow.slug, cursor=cursor, limit=limit)
 
