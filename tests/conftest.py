@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -33,6 +34,7 @@ from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
 from pforte.settings import Settings
 from pforte.store.base import Base
+from pforte.store.tables import AuditEventRow
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SECRET_KEY = "test-secret-key-0123456789abcdefghijklmnop"
@@ -176,6 +178,31 @@ async def make_key(
         ),
     )
     return created.value
+
+
+def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
+    """An RFC 9457 problem of ``kind`` with ``status``, its request id, and no internals."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"urn:pforte:problem:{kind}"
+    assert body["status"] == status
+    assert isinstance(body["title"], str)
+    assert body["requestId"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+    return body
+
+
+def moment(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    assert parsed.tzinfo is not None, text
+    return parsed
+
+
+async def audit_events(ctx: Context, name: str, target_id: str) -> list[AuditEventRow]:
+    async with ctx.db.transaction() as session:
+        stmt = select(AuditEventRow).where(AuditEventRow.name == name, AuditEventRow.target_id == target_id)
+        return list((await session.scalars(stmt)).all())
 
 
 async def snapshot(ctx: Context) -> dict[str, list[tuple[Any, ...]]]:

@@ -20,22 +20,12 @@ from pforte.domain.credentials import Kind, new_value
 from pforte.observability import configure_logging
 from pforte.services.context import Context
 from pforte.store.tables import ApiKeyRow
-from tests.conftest import bearer, make_key, make_tenant, snapshot
+from tests.conftest import assert_problem, bearer, make_key, make_tenant, snapshot
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/admin/v1/tenants"
 CHALLENGE = 'Bearer realm="pforte"'
 INVALID_TOKEN = 'Bearer realm="pforte", error="invalid_token"'
-PROBLEM = "urn:pforte:problem:"
-
-
-def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"] == PROBLEM + kind
-    assert body["status"] == status
-    return body
 
 
 def assert_invalid_token(response: httpx.Response) -> None:

@@ -19,14 +19,12 @@ from sqlalchemy import func, select
 
 from pforte.domain import credentials as cred
 from pforte.services.context import Context
-from pforte.store.tables import ApiKeyRow, AuditEventRow, ClientSecretRow
-from tests.conftest import bearer, make_key, make_tenant, snapshot
+from pforte.store.tables import ApiKeyRow, ClientSecretRow
+from tests.conftest import assert_problem, audit_events, bearer, make_key, make_tenant, moment, snapshot
 
 pytestmark = pytest.mark.anyio
 
 BASE = "/api/admin/v1/tenants"
-PROBLEM = "urn:pforte:problem:"
-PROBLEM_JSON = "application/problem+json"
 SECRET_RE = re.compile(r"pfs_[0-9A-Za-z]{49}")
 MAX_LIFETIME = 10 * 365 * 24 * 3600
 
@@ -80,12 +78,6 @@ def unique(prefix: str = "app") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def moment(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text)
-    assert parsed.tzinfo is not None, text
-    return parsed
-
-
 def without(body: dict[str, Any], *names: str) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in names}
 
@@ -100,27 +92,12 @@ async def create(
     return created
 
 
-def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["type"] == PROBLEM + kind
-    assert body["status"] == status
-    return body
-
-
 def assert_invalid(response: httpx.Response, field: str) -> dict[str, Any]:
     body = assert_problem(response, 422, "validation-error")
     assert body["errors"], body
     assert body["errors"][0]["field"] == field, body
     assert body["errors"][0]["message"]
     return body
-
-
-async def audit_events(ctx: Context, name: str, target_id: str) -> list[AuditEventRow]:
-    async with ctx.db.transaction() as session:
-        stmt = select(AuditEventRow).where(AuditEventRow.name == name, AuditEventRow.target_id == target_id)
-        return list((await session.scalars(stmt)).all())
 
 
 async def count_of(ctx: Context, row: type[ClientSecretRow] | type[ApiKeyRow], client_pk: str) -> int:

@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 
 from pforte.domain import credentials as cred
 from pforte.services.context import Context
-from pforte.store.tables import AuditEventRow, ClientSecretRow
-from tests.conftest import bearer, make_key, snapshot
+from pforte.store.tables import ClientSecretRow
+from tests.conftest import assert_problem, audit_events, bearer, make_key, moment, snapshot
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/admin/v1/tenants"
@@ -28,7 +28,6 @@ SECRET_RE = re.compile(r"pfs_[0-9A-Za-z]{49}")
 KEY_RE = re.compile(r"pfk_[0-9A-Za-z]{49}")
 SECRET_FIELDS = {"id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "lastUsedAt"}
 KEY_FIELDS = {"id", "name", "valueDisplay", "scopes", "expiration", "createdAt", "lastUsedAt"}
-PROBLEM = "urn:pforte:problem:"
 
 
 def secrets_url(tenant: str, client_id: str) -> str:
@@ -37,12 +36,6 @@ def secrets_url(tenant: str, client_id: str) -> str:
 
 def keys_url(tenant: str, client_id: str) -> str:
     return f"{BASE}/{tenant}/clients/{client_id}/api-keys"
-
-
-def moment(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text)
-    assert parsed.tzinfo is not None, text
-    return parsed
 
 
 def whole_seconds(offset: timedelta) -> datetime:
@@ -65,21 +58,6 @@ async def list_all(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -
     assert response.json()["next"] is None
     items: list[dict[str, Any]] = response.json()["items"]
     return items
-
-
-async def audit_events(ctx: Context, name: str, target_id: str) -> list[AuditEventRow]:
-    async with ctx.db.transaction() as session:
-        stmt = select(AuditEventRow).where(AuditEventRow.name == name, AuditEventRow.target_id == target_id)
-        return list((await session.scalars(stmt)).all())
-
-
-def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"] == PROBLEM + kind
-    assert body["status"] == status
-    return body
 
 
 # --- creating a secret ---------------------------------------------------------------------

@@ -8,22 +8,9 @@ import httpx
 import pytest
 
 from pforte.services.context import Context
-from tests.conftest import snapshot
+from tests.conftest import assert_problem, snapshot
 
 pytestmark = pytest.mark.anyio
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response: httpx.Response, status: int, kind: str) -> dict[str, object]:
-    assert response.status_code == status
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["type"] == f"urn:pforte:problem:{kind}"
-    assert body["status"] == status
-    assert isinstance(body["title"], str)
-    assert body["requestId"] == response.headers["x-request-id"]
-    assert "Traceback" not in response.text
-    return body
 
 
 async def test_malformed_json_is_400_and_changes_nothing(
