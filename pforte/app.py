@@ -19,6 +19,7 @@ from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
 from pforte.web.protocol.jwks import jwks
+from pforte.web.protocol.token import token
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -58,6 +59,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/", home),
             Route("/healthz", health),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
+            Route("/t/{slug}/token", token, methods=["POST"]),
             Mount(PREFIX, app=create_admin_app(context)),
         ],
         lifespan=lifespan,

@@ -32,3 +32,8 @@ class CredentialHasher:
 
     def verify(self, value: str, stored_hash: str) -> bool:
         return hmac.compare_digest(self.hash(value), stored_hash)
+
+    @staticmethod
+    def verify_hash(presented_hash: str, stored_hash: str) -> bool:
+        """Compare a hash computed once per request with a stored one, in constant time."""
+        return hmac.compare_digest(presented_hash, stored_hash)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
@@ -16,6 +17,8 @@ class Context:
     db: Database
     hasher: CredentialHasher
     sealer: KeySealer
+    # Decrypted signing keys by (tenant id, kid): a key never changes once made.
+    signing_keys: dict[tuple[Any, str], Any] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None) -> Context:

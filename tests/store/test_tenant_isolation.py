@@ -197,6 +197,14 @@ async def test_secret_count_live_is_scoped(ctx: Context, world: World) -> None:
         assert await repo.count_live(world.a, world.client_pk, now) == 1
 
 
+async def test_secret_valid_at_is_scoped(ctx: Context, world: World) -> None:
+    now = utcnow()
+    async with ctx.db.transaction() as session:
+        repo = SecretRepo(session)
+        assert await repo.valid_at(world.b, world.client_pk, now) == []
+        assert len(await repo.valid_at(world.a, world.client_pk, now)) == 1
+
+
 # SigningKeyRepo and AuditRepo ------------------------------------------------------------------
 
 

@@ -1,0 +1,61 @@
+"""RFC 6749 §5.2 token endpoint errors: one class per code, carrying its status.
+
+    OAuthError
+     ├── InvalidRequest         400  missing/repeated parameter, two auth methods, bad content type
+     ├── InvalidClient          401  client authentication failed (same answer for every cause)
+     ├── InvalidGrant           400
+     ├── UnauthorizedClient     400  the client may not use this grant type
+     ├── UnsupportedGrantType   400
+     └── InvalidScope           400
+
+``description`` is sent to the client and must be RFC 6749 ASCII (%x20-21 / %x23-5B / %x5D-7E).
+"""
+
+from __future__ import annotations
+
+import re
+
+_DESCRIPTION_RE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]*")
+
+
+class OAuthError(Exception):
+    error = "invalid_request"
+    status = 400
+
+    def __init__(self, description: str) -> None:
+        assert _DESCRIPTION_RE.fullmatch(description), "error_description must be RFC 6749 ASCII"
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """ "If the client attempted to authenticate via the Authorization request header field, the
+    authorization server MUST respond with an HTTP 401 ... and include the WWW-Authenticate
+    response header field matching the authentication scheme used by the client." (§5.2)"""
+
+    error = "invalid_client"
+    status = 401
+
+    def __init__(self, description: str = "client authentication failed", *, basic: bool = False) -> None:
+        super().__init__(description)
+        self.basic = basic
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
