@@ -18,6 +18,7 @@ from pforte.services.context import Context
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
+from pforte.web.protocol.discovery import discovery
 from pforte.web.protocol.jwks import jwks
 from pforte.web.protocol.token import token
 
@@ -59,6 +60,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/", home),
             Route("/healthz", health),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
+            Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
+            Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
             Route("/t/{slug}/token", token, methods=["POST"]),
             Mount(PREFIX, app=create_admin_app(context)),
         ],

@@ -99,6 +99,15 @@ async def list_tenants(
         )
 
 
+async def by_slug(ctx: Context, slug: str) -> TenantRow:
+    """A tenant by the slug of its issuer path (protocol endpoints; no principal)."""
+    async with ctx.db.transaction() as session:
+        tenant = await TenantRepo(session).get_by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"tenant {slug!r} does not exist")
+    return tenant
+
+
 async def get_tenant(ctx: Context, principal: Principal, ref: str) -> TenantRow:
     _operator(principal)
     async with ctx.db.transaction() as session:
