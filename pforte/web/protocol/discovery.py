@@ -3,29 +3,20 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pforte.domain.errors import NotFound
 from pforte.domain.oauth.discovery import metadata
-from pforte.observability import set_tenant
-from pforte.services.context import Context
 from pforte.services.tenants import by_slug
-
-CACHE = "public, max-age=60"
+from pforte.web.protocol.responses import PUBLIC_CACHE, json_response, no_such_tenant, tenant_request
 
 
 async def discovery(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
-    slug = request.path_params["slug"]
-    set_tenant(slug)
+    ctx, slug = tenant_request(request)
     try:
         tenant = await by_slug(ctx, slug)
     except NotFound:
-        body = orjson.dumps({"error": "not_found", "error_description": "no such tenant"})
-        return Response(body, status_code=404, media_type="application/json")
-    document = metadata(
-        issuer=ctx.settings.issuer(tenant.slug), tenant_slug=tenant.slug, signing_alg=tenant.signing_alg
-    )
-    return Response(orjson.dumps(document), media_type="application/json", headers={"Cache-Control": CACHE})
+        return no_such_tenant()
+    document = metadata(issuer=ctx.settings.issuer(slug), tenant_slug=slug, signing_alg=tenant.signing_alg)
+    return json_response(document, headers=PUBLIC_CACHE)

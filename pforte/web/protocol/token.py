@@ -8,31 +8,26 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pforte.domain.errors import NotFound
 from pforte.domain.oauth import client_auth
 from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, OAuthError, UnsupportedGrantType
-from pforte.observability import set_tenant
-from pforte.services.context import Context
 from pforte.services.grants import client_credentials
+from pforte.web.protocol.responses import json_response, no_such_tenant, tenant_request
 
 MAX_BODY = 8 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 GRANTS = {client_credentials.GRANT_TYPE: client_credentials}
 
 
-def _json(body: object, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body), status, {**NO_STORE, **(headers or {})}, "application/json")
-
-
 def error_response(exc: OAuthError) -> Response:
-    headers = {}
+    headers: dict[str, str] = {}
     if isinstance(exc, InvalidClient) and exc.basic:
         headers["WWW-Authenticate"] = 'Basic realm="pforte", charset="UTF-8"'
-    return _json({"error": exc.error, "error_description": exc.description}, exc.status, headers)
+    body = {"error": exc.error, "error_description": exc.description}
+    return json_response(body, exc.status, headers={**NO_STORE, **headers})
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -55,11 +50,10 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def token(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
-    slug = request.path_params["slug"]
-    set_tenant(slug)
+    ctx, slug = tenant_request(request)
     if int(request.headers.get("content-length") or 0) > MAX_BODY:
-        return _json({"error": "invalid_request", "error_description": "the body is too large"}, 413)
+        body = {"error": "invalid_request", "error_description": "the body is too large"}
+        return json_response(body, 413, headers=NO_STORE)
     try:
         form = await _form(request)
         if "grant_type" not in form:
@@ -72,5 +66,5 @@ async def token(request: Request) -> Response:
     except OAuthError as exc:
         return error_response(exc)
     except NotFound:
-        return _json({"error": "not_found", "error_description": "no such tenant"}, 404)
-    return _json(issued)
+        return no_such_tenant(NO_STORE)
+    return json_response(issued, headers=NO_STORE)
