@@ -156,15 +156,17 @@ async def test_no_client_authentication_is_invalid_client(client: httpx.AsyncCli
 
 
 async def test_two_authentication_methods_are_invalid_request(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
 ) -> None:
     secret = await new_client(client, admin, tenant)
+    before = await snapshot(ctx)
     response = await client.post(
         f"/t/{tenant}/token",
         content=f"grant_type=client_credentials&client_secret={quote_plus(secret)}",
         headers=basic("svc", secret),
     )
     assert_error(response, 400, "invalid_request")
+    assert await snapshot(ctx) == before
 
 
 @pytest.mark.parametrize(
@@ -177,17 +179,25 @@ async def test_two_authentication_methods_are_invalid_request(
     ],
 )
 async def test_malformed_requests(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str, content: str, headers_kind: str, error: str
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    ctx: Context,
+    tenant: str,
+    content: str,
+    headers_kind: str,
+    error: str,
 ) -> None:
     secret = await new_client(client, admin, tenant)
     headers = basic("svc", secret)
     if headers_kind == "json":
         headers["Content-Type"] = "application/json"
+    before = await snapshot(ctx)
     assert_error(await client.post(f"/t/{tenant}/token", content=content, headers=headers), 400, error)
+    assert await snapshot(ctx) == before
 
 
 async def test_a_client_without_the_grant_is_unauthorized_client(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
 ) -> None:
     secret = await new_client(
         client,
@@ -196,20 +206,24 @@ async def test_a_client_without_the_grant_is_unauthorized_client(
         allowedGrantTypes=["authorization_code"],
         redirectUris=["https://app.example.com/cb"],
     )
+    before = await snapshot(ctx)
     response = await client.post(
         f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", secret)
     )
     assert_error(response, 400, "unauthorized_client")
+    assert await snapshot(ctx) == before
 
 
 @pytest.mark.parametrize("scope", ["clients:write", "users:read clients:write", "bad\\scope"])
 async def test_a_scope_not_allowed_is_invalid_scope(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str, scope: str
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str, scope: str
 ) -> None:
     secret = await new_client(client, admin, tenant)
     form = {"grant_type": "client_credentials", "scope": scope}
+    before = await snapshot(ctx)
     response = await client.post(f"/t/{tenant}/token", data=form, headers=basic("svc", secret))
     assert_error(response, 400, "invalid_scope")
+    assert await snapshot(ctx) == before
 
 
 async def test_a_secret_of_another_tenant_does_not_authenticate(
