@@ -19,8 +19,17 @@ from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
 from pforte.web.protocol.discovery import discovery
+from pforte.web.protocol.forms import Endpoint, FormDispatch, route
+from pforte.web.protocol.introspection import IntrospectionEndpoint, RevocationEndpoint
 from pforte.web.protocol.jwks import jwks
-from pforte.web.protocol.token import token
+from pforte.web.protocol.token import TokenEndpoint
+
+# The form-posting endpoints under a tenant's issuer, by their last path segment.
+FORM_ENDPOINTS: dict[str, Endpoint] = {
+    "token": TokenEndpoint(),
+    "introspect": IntrospectionEndpoint(),
+    "revoke": RevocationEndpoint(),
+}
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -62,7 +71,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
-            Route("/t/{slug}/token", token, methods=["POST"]),
+            *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in FORM_ENDPOINTS.items()),
             Mount(PREFIX, app=create_admin_app(context)),
         ],
         lifespan=lifespan,
@@ -70,7 +79,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.ctx = context
-    return RequestLogMiddleware(app, enabled=settings.access_log)
+    return RequestLogMiddleware(FormDispatch(app, context, FORM_ENDPOINTS), enabled=settings.access_log)
 
 
 def create_app_from_env() -> ASGIApp:

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     access_log: bool = True
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
     page_size_max: Annotated[int, Field(ge=1, le=1000)] = 200
+    # In-process caches of the token hot path (entries; least recently used go first).
+    cache_clients: Annotated[int, Field(ge=100, le=10_000_000)] = 50_000
+    cache_tenants: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
+    cache_tokens: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000
 
     @field_validator("database_url")
     @classmethod

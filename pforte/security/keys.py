@@ -45,6 +45,11 @@ def generate(alg: str) -> GeneratedKey:
     return GeneratedKey(kid=kid, alg=alg, public_jwk=public, private_pkcs8=der)
 
 
+def seal_context(tenant_id: object, kid: str) -> str:
+    """The associated data that binds a sealed private key to its tenant and ``kid``."""
+    return f"pforte-signing-key:{tenant_id}:{kid}"
+
+
 class KeySealer:
     """AES-256-GCM sealing of private keys (nonce ‖ ciphertext)."""
 

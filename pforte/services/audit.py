@@ -1,4 +1,8 @@
-"""Audit: record an event inside the caller's transaction."""
+"""Audit: record an event inside the caller's transaction.
+
+Every change made through the admin API (or the CLI, or the server itself) passes here, so
+this is also where the change is published for the caches of every process.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pforte.domain.events import Actor, Event
 from pforte.domain.ids import new_id
 from pforte.observability import current_request_id
+from pforte.services import changes
 from pforte.store.base import utcnow
 from pforte.store.repos.audit import AuditRepo
 from pforte.store.tables import AuditEventRow
@@ -30,3 +35,4 @@ def record(session: AsyncSession, *, tenant_id: uuid.UUID, actor: Actor, event: 
             created_at=utcnow(),
         )
     )
+    changes.tenant_changed(session, tenant_id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
+from pforte.services.cache import HotCache
+from pforte.services.usage import SecretUsage
 from pforte.settings import Settings
 from pforte.store.engine import Database
 
@@ -17,15 +18,21 @@ class Context:
     db: Database
     hasher: CredentialHasher
     sealer: KeySealer
-    # Decrypted signing keys by (tenant id, kid): a key never changes once made.
-    signing_keys: dict[tuple[Any, str], Any] = field(default_factory=dict)
+    cache: HotCache
+    usage: SecretUsage
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None) -> Context:
         secret = settings.server_secret()
+        database = db or Database(settings.database_url)
+        sealer = KeySealer(derive_key(secret, "signing-key-encryption"))
+        cache = HotCache(settings, database, sealer)
+        database.commit_hooks.append(cache.apply)  # this process's own changes apply at commit
         return cls(
             settings=settings,
-            db=db or Database(settings.database_url),
+            db=database,
             hasher=CredentialHasher(derive_key(secret, "credential-hash")),
-            sealer=KeySealer(derive_key(secret, "signing-key-encryption")),
+            sealer=sealer,
+            cache=cache,
+            usage=SecretUsage(),
         )

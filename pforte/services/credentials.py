@@ -285,13 +285,20 @@ async def authenticate_api_key(ctx: Context, value: str) -> tuple[Principal, Key
         raise Unauthorized("the API key has expired")
     if not client.enabled:
         raise Unauthorized("the API key's client is disabled")
-    held = frozenset(key.scopes) & _client_permissions(client)
-    if tenant.slug != SYSTEM_TENANT:
-        held -= {permissions.TENANTS_ADMIN}
+    held = held_permissions(key, client, tenant.slug)
     actor = Actor(kind="api_key", id=str(key.id), tenant=tenant.slug, client_id=client.client_id)
     principal = Principal(tenant_slug=tenant.slug, client_id=client.client_id, permissions=held, actor=actor)
     due = key.last_used_at is None or now - key.last_used_at >= TOUCH_INTERVAL
     return principal, KeyUse(tenant_id=tenant.id, key_id=key.id, at=now) if due else None
+
+
+def held_permissions(key: ApiKeyRow, client: ClientRow, tenant_slug: str) -> frozenset[str]:
+    """What an API key grants: its scopes that its client still holds (``tenants:admin`` only
+    in the system tenant)."""
+    held = frozenset(key.scopes) & _client_permissions(client)
+    if tenant_slug != SYSTEM_TENANT:
+        held -= {permissions.TENANTS_ADMIN}
+    return held
 
 
 async def record_key_use(ctx: Context, use: KeyUse) -> None:

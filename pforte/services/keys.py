@@ -61,4 +61,4 @@ async def published_keys(ctx: Context, tenant_slug: str) -> list[dict[str, Any]]
 
 
 def seal_context(tenant: TenantRow, kid: str) -> str:
-    return f"pforte-signing-key:{tenant.id}:{kid}"
+    return keys.seal_context(tenant.id, kid)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+_NOTES = "pforte.on_commit"
+CommitHook = Callable[[list[Any]], None]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,7 +43,14 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A session class of this database's own, so that its commit hooks reach only its sessions.
+        session_class: type[Session] = type("PforteSession", (Session,), {})
+        event.listen(session_class, "after_commit", self._after_commit)
+        event.listen(session_class, "after_soft_rollback", self._after_rollback)
+        self._sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=session_class
+        )
+        self.commit_hooks: list[CommitHook] = []
 
     @property
     def dialect(self) -> str:
@@ -50,5 +61,24 @@ class Database:
         async with self._sessions.begin() as session:
             yield session
 
+    def _after_commit(self, session: Session) -> None:
+        notes = session.info.pop(_NOTES, None)
+        if notes:
+            for hook in self.commit_hooks:
+                hook(notes)
+
+    def _after_rollback(self, session: Session, _previous: Any) -> None:
+        session.info.pop(_NOTES, None)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def on_commit(session: AsyncSession, note: object) -> bool:
+    """Hand ``note`` to the database's commit hooks once (and only if) this transaction commits.
+    False when an equal note is already pending in this transaction (nothing is added)."""
+    notes: list[object] = session.info.setdefault(_NOTES, [])
+    if note in notes:
+        return False
+    notes.append(note)
+    return True

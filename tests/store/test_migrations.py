@@ -24,11 +24,12 @@ from pforte.store.base import Base, utcnow
 from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo
+from pforte.store.tables import RevokedTokenRow
 from tests.conftest import make_tenant, snapshot
 
 pytestmark = pytest.mark.anyio
 
-TENANT_OWNED = ("clients", "client_secrets", "api_keys", "signing_keys", "audit_events")
+TENANT_OWNED = ("clients", "client_secrets", "api_keys", "signing_keys", "audit_events", "revoked_tokens")
 
 
 def head_revision() -> str:
@@ -57,7 +58,7 @@ async def test_models_and_migrations_agree(ctx: Context) -> None:
 
 
 async def test_database_is_at_the_head_revision(ctx: Context) -> None:
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
     assert await version(ctx.db) == [head_revision()]
 
 
@@ -149,7 +150,8 @@ async def rows_per_table(ctx: Context, tenant: uuid.UUID) -> dict[str, int]:
 
 
 async def populated_tenant(ctx: Context) -> uuid.UUID:
-    """A tenant with one client, its first secret, an API key, its signing key and five events."""
+    """A tenant with one client, its first secret, an API key, its signing key, five events and a
+    revoked token."""
     slug = await make_tenant(ctx)
     spec = ClientSpec(client_id="cascade-app", allowed_scopes=["clients:read"])
     await client_service.create_client(ctx, SYSTEM_PRINCIPAL, slug, spec)
@@ -159,12 +161,29 @@ async def populated_tenant(ctx: Context) -> uuid.UUID:
     async with ctx.db.transaction() as session:
         row = await TenantRepo(session).get(slug)
         assert row is not None
+        now = utcnow()
+        session.add(
+            RevokedTokenRow(
+                tenant_id=row.id,
+                jti=uuid.uuid4().hex,
+                client_id="cascade-app",
+                expires_at=now,
+                revoked_at=now,
+            )
+        )
         return row.id
 
 
 async def test_deleting_a_tenant_cascades_to_its_rows_only(ctx: Context) -> None:
     doomed, kept = await populated_tenant(ctx), await populated_tenant(ctx)
-    full = {"clients": 1, "client_secrets": 1, "api_keys": 1, "signing_keys": 1, "audit_events": 5}
+    full = {
+        "clients": 1,
+        "client_secrets": 1,
+        "api_keys": 1,
+        "signing_keys": 1,
+        "audit_events": 5,
+        "revoked_tokens": 1,
+    }
     assert await rows_per_table(ctx, doomed) == full
     assert await rows_per_table(ctx, kept) == full
 

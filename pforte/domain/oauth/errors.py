@@ -6,7 +6,8 @@
      ├── InvalidGrant           400
      ├── UnauthorizedClient     400  the client may not use this grant type
      ├── UnsupportedGrantType   400
-     └── InvalidScope           400
+     ├── InvalidScope           400
+     └── TooManyAttempts        429  failed client authentication repeated too often (Retry-After)
 
 ``description`` is sent to the client and must be RFC 6749 ASCII (%x20-21 / %x23-5B / %x5D-7E).
 """
@@ -26,6 +27,10 @@ class OAuthError(Exception):
         assert _DESCRIPTION_RE.fullmatch(description), "error_description must be RFC 6749 ASCII"
         super().__init__(description)
         self.description = description
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """Extra response headers this error calls for."""
+        return []
 
 
 class InvalidRequest(OAuthError):
@@ -59,3 +64,18 @@ class UnsupportedGrantType(OAuthError):
 
 class InvalidScope(OAuthError):
     error = "invalid_scope"
+
+
+class TooManyAttempts(OAuthError):
+    """Too many failed authentications for one client id: answered 429 with ``Retry-After``
+    (RFC 6585 §4) until the window has room again, whatever the credentials."""
+
+    error = "temporarily_unavailable"
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many failed client authentications; retry later")
+        self.retry_after = max(1, retry_after)
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"retry-after", str(self.retry_after).encode())]

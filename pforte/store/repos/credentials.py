@@ -65,6 +65,15 @@ class _CredentialRepo(Generic[CredT]):
 class SecretRepo(_CredentialRepo[ClientSecretRow]):
     row = ClientSecretRow
 
+    async def all_of(self, tenant_id: uuid.UUID, client_pk: uuid.UUID) -> list[ClientSecretRow]:
+        """Every secret of the client, whatever its window (the cache checks windows per request)."""
+        return list((await self.session.scalars(self._scoped(tenant_id, client_pk))).all())
+
+    async def touch_many(self, uses: list[tuple[uuid.UUID, uuid.UUID, datetime]]) -> None:
+        """``lastUsedAt`` of several secrets at once: (tenant id, secret id, when)."""
+        for tenant_id, secret_id, at in uses:
+            await self.touch(tenant_id, secret_id, at)
+
     async def count_live(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, now: datetime) -> int:
         stmt = (
             select(func.count())

@@ -1,0 +1,27 @@
+"""Client authentication at the protocol endpoints (token, introspection, revocation).
+
+Reads only the in-process cache (``services.cache``): no database round trip once a client
+is known. One answer — ``invalid_client`` — for an unknown client, a wrong secret, a secret
+outside its window, a disabled client and a public client.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pforte.domain.oauth.client_auth import ClientCredentials
+from pforte.domain.oauth.errors import InvalidClient
+from pforte.services.cache import ClientView, TenantView
+from pforte.services.context import Context
+
+
+async def authenticate(
+    ctx: Context, tenant: TenantView, credentials: ClientCredentials, now: datetime
+) -> ClientView:
+    presented = ctx.hasher.hash(credentials.secret)  # hashed whether or not the client exists
+    client = await ctx.cache.client(tenant, credentials.client_id)
+    secret = client.matching_secret(presented, now) if client is not None else None
+    if client is None or secret is None or not client.enabled or not client.confidential:
+        raise InvalidClient(basic=credentials.basic)
+    ctx.usage.note(tenant.id, secret.id, now)
+    return client

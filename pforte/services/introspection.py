@@ -1,0 +1,61 @@
+"""RFC 7662 token introspection: what a resource server may learn about a token.
+
+Anything not live for this tenant — expired, revoked, malformed, another tenant's, its client
+disabled or deleted, an unknown or expired API key — is ``{"active": false}`` and nothing else
+(§2.2), so the answer tells an unauthorised holder nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pforte.domain import credentials as cred
+from pforte.services import tokens
+from pforte.services.cache import TenantView
+from pforte.services.context import Context
+from pforte.services.credentials import held_permissions
+from pforte.store.repos.credentials import ApiKeyRepo
+
+INACTIVE: dict[str, Any] = {"active": False}
+CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
+
+
+async def introspect(ctx: Context, tenant: TenantView, token: str, now: datetime) -> dict[str, Any]:
+    if cred.is_well_formed(token, cred.Kind.API_KEY):
+        return await _api_key(ctx, tenant, token, now)
+    live = await tokens.live_token(ctx, tenant, token, now)
+    if live is None:
+        return INACTIVE
+    members: dict[str, Any] = {"active": True, "token_type": "Bearer"}
+    for name in CLAIMS:
+        if name in live.claims:
+            members[name] = live.claims[name]
+    return members
+
+
+async def _api_key(ctx: Context, tenant: TenantView, value: str, now: datetime) -> dict[str, Any]:
+    async with ctx.db.transaction() as session:
+        found = await ApiKeyRepo(session).authenticate(ctx.hasher.hash(value))
+    if found is None:
+        return INACTIVE
+    key, client, _tenant = found
+    if key.tenant_id != tenant.id or not client.enabled:
+        return INACTIVE
+    if key.expiration is not None and key.expiration <= now:
+        return INACTIVE
+    held = sorted(held_permissions(key, client, tenant.slug))
+    members: dict[str, Any] = {
+        "active": True,
+        "token_type": "Bearer",
+        "client_id": client.client_id,
+        "sub": client.client_id,
+        "iss": tenant.issuer,
+        "iat": int(key.created_at.timestamp()),
+        "jti": str(key.id),
+    }
+    if held:
+        members["scope"] = " ".join(held)
+    if key.expiration is not None:
+        members["exp"] = int(key.expiration.timestamp())
+    return members

@@ -1,0 +1,61 @@
+"""RFC 7009 token revocation: a client revokes its own access tokens and API keys.
+
+A revoked JWT's ``jti`` goes on the deny-list (a row every process loads, and a change every
+process applies within a second) until the token would have expired anyway. An API key is
+deleted, with an audit event naming the client. Unknown, malformed, expired and other
+tenants' tokens change nothing and answer 200 (§2.2); a token of another client of this tenant
+is refused (§2.1).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pforte.domain import credentials as cred
+from pforte.domain.events import Actor, Event, EventName
+from pforte.domain.oauth.errors import UnauthorizedClient
+from pforte.services import audit, changes, tokens
+from pforte.services.cache import ClientView, TenantView
+from pforte.services.context import Context
+from pforte.store.repos.changes import RevokedTokenRepo
+from pforte.store.repos.credentials import ApiKeyRepo
+from pforte.store.tables import RevokedTokenRow
+
+NOT_YOURS = "the token was not issued to this client"
+
+
+async def revoke(ctx: Context, tenant: TenantView, caller: ClientView, token: str, now: datetime) -> None:
+    if cred.is_well_formed(token, cred.Kind.API_KEY):
+        await _revoke_api_key(ctx, tenant, caller, token)
+        return
+    live = await tokens.live_token(ctx, tenant, token, now)
+    if live is None:
+        return
+    if live.client.client_id != caller.client_id:
+        raise UnauthorizedClient(NOT_YOURS)
+    jti, exp = live.claims["jti"], live.claims["exp"]
+    async with ctx.db.transaction() as session:
+        row = RevokedTokenRow(
+            tenant_id=tenant.id,
+            jti=jti,
+            client_id=caller.client_id,
+            expires_at=datetime.fromtimestamp(exp, UTC),
+            revoked_at=now,
+        )
+        if await RevokedTokenRepo(session).add(row):
+            changes.publish(session, changes.Change(changes.REVOKED, tenant.id, f"{jti} {exp}"))
+
+
+async def _revoke_api_key(ctx: Context, tenant: TenantView, caller: ClientView, value: str) -> None:
+    async with ctx.db.transaction() as session:
+        repo = ApiKeyRepo(session)
+        found = await repo.authenticate(ctx.hasher.hash(value))
+        if found is None or found[0].tenant_id != tenant.id:
+            return
+        key, client, _ = found
+        if client.id != caller.pk:
+            raise UnauthorizedClient(NOT_YOURS)
+        await repo.delete(tenant.id, client.id, key.id)
+        actor = Actor(kind="client", id=caller.client_id, tenant=tenant.slug, client_id=caller.client_id)
+        event = Event(EventName.API_KEY_REVOKED, "api_key", str(key.id), {"clientId": caller.client_id})
+        audit.record(session, tenant_id=tenant.id, actor=actor, event=event)

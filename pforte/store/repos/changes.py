@@ -1,0 +1,63 @@
+"""The change feed and the revoked-token deny-list.
+
+``ChangeRepo`` is not tenant-scoped: the feed is how every process learns of every tenant's
+changes. ``RevokedTokenRepo.add`` is scoped; ``live`` loads the whole deny-list at start, which
+every process must hold whatever tenant its requests are for.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.store.tables import ChangeRow, RevokedTokenRow
+
+
+class ChangeRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def last_seq(self) -> int:
+        return int(await self.session.scalar(select(func.max(ChangeRow.seq))) or 0)
+
+    async def since(
+        self, seq: int, limit: int = 1000
+    ) -> Sequence[Row[int, str, uuid.UUID | None, str | None]]:
+        stmt = (
+            select(ChangeRow.seq, ChangeRow.kind, ChangeRow.tenant_id, ChangeRow.subject)
+            .where(ChangeRow.seq > seq)
+            .order_by(ChangeRow.seq)
+            .limit(limit)
+        )
+        return (await self.session.execute(stmt)).all()
+
+    async def prune(self, before: datetime) -> None:
+        await self.session.execute(delete(ChangeRow).where(ChangeRow.created_at < before))
+
+
+class RevokedTokenRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: RevokedTokenRow) -> bool:
+        """False when the ``jti`` was already revoked (nothing is written)."""
+        exists = await self.session.scalar(
+            select(RevokedTokenRow.jti).where(
+                RevokedTokenRow.tenant_id == row.tenant_id, RevokedTokenRow.jti == row.jti
+            )
+        )
+        if exists is not None:
+            return False
+        self.session.add(row)
+        return True
+
+    async def live(self, now: datetime) -> Sequence[Row[str, datetime]]:
+        stmt = select(RevokedTokenRow.jti, RevokedTokenRow.expires_at).where(RevokedTokenRow.expires_at > now)
+        return (await self.session.execute(stmt)).all()
+
+    async def prune(self, now: datetime) -> None:
+        await self.session.execute(delete(RevokedTokenRow).where(RevokedTokenRow.expires_at <= now))

@@ -1,0 +1,188 @@
+"""The form-posting protocol endpoints (token, introspection, revocation) at the ASGI level.
+
+``POST /t/{slug}/{token,introspect,revoke}`` is answered here before any router: read the body
+(small; 413 past ``MAX_BODY``), parse it with ``parse_qsl`` (form-encoded only; a repeated
+parameter is ``invalid_request``, RFC 6749 §3.1), find the tenant in the cache, authenticate the
+client (``client_secret_basic`` or ``client_secret_post``, never both), and hand the endpoint
+the tenant, client and form. Every answer is JSON with ``Cache-Control: no-store``.
+
+The same code serves the Starlette routes of these paths, which exist for the other methods
+(405) and for an app mounted without the dispatcher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pforte.domain.ids import SLUG_RE
+from pforte.domain.oauth import client_auth
+from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, OAuthError
+from pforte.observability import log, set_tenant
+from pforte.services import client_authn
+from pforte.services.cache import ClientView, TenantView
+from pforte.services.context import Context
+from pforte.store.base import utcnow
+
+MAX_BODY = 8 * 1024
+MAX_FIELDS = 32
+JSON = b"application/json"
+NO_STORE: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+
+
+def json_reply(body: object, status: int = 200, extra: list[tuple[bytes, bytes]] | None = None) -> Reply:
+    headers = [(b"content-type", JSON), *NO_STORE, *(extra or [])]
+    return Reply(status, orjson.dumps(body), headers)
+
+
+def error_reply(exc: OAuthError) -> Reply:
+    extra: list[tuple[bytes, bytes]] = []
+    if isinstance(exc, InvalidClient) and exc.basic:
+        extra.append((b"www-authenticate", b'Basic realm="pforte", charset="UTF-8"'))
+    extra.extend(exc.headers())
+    return json_reply({"error": exc.error, "error_description": exc.description}, exc.status, extra)
+
+
+NO_SUCH_TENANT = json_reply({"error": "not_found", "error_description": "no such tenant"}, 404)
+TOO_LARGE = json_reply({"error": "invalid_request", "error_description": "the body is too large"}, 413)
+
+
+class Endpoint:
+    """One form-posting endpoint: what to check before authenticating, and what to do after."""
+
+    def precheck(self, form: dict[str, str]) -> None:
+        """Checks that need neither tenant nor client (raise an ``OAuthError``)."""
+
+    async def run(
+        self, ctx: Context, tenant: TenantView, client: ClientView, form: dict[str, str], now: datetime
+    ) -> Reply:
+        raise NotImplementedError
+
+
+def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/x-www-form-urlencoded":
+        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequest("the body is not a valid form") from None
+    form: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, value in pairs:
+        # "Request and response parameters MUST NOT be included more than once." (§3.1)
+        if name in seen:
+            raise InvalidRequest(f"the parameter {name} is repeated")
+        seen.add(name)
+        if value:  # "sent without a value MUST be treated as if they were omitted"
+            form[name] = value
+    return form
+
+
+async def _body(receive: Receive, declared: int | None) -> bytes | None:
+    """The request body, or None when it is (or is declared) larger than ``MAX_BODY``."""
+    if declared is not None and declared > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            return b""
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
+
+
+async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive) -> Reply:
+    set_tenant(slug)
+    content_type = authorization = ""
+    declared: int | None = None
+    has_authorization = False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"authorization":
+            authorization, has_authorization = value.decode("latin-1"), True
+        elif name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                return error_reply(InvalidRequest("bad Content-Length"))
+    body = await _body(receive, declared)
+    if body is None:
+        return TOO_LARGE
+    try:
+        form = parse_form(content_type, body)
+        endpoint.precheck(form)
+        credentials = client_auth.from_request(authorization if has_authorization else None, form)
+        tenant = await ctx.cache.tenant(slug) if SLUG_RE.fullmatch(slug) else None
+        if tenant is None:
+            return NO_SUCH_TENANT
+        now = utcnow()
+        client = await client_authn.authenticate(ctx, tenant, credentials, now)
+        return await endpoint.run(ctx, tenant, client, form, now)
+    except OAuthError as exc:
+        return error_reply(exc)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+class FormDispatch:
+    """ASGI middleware: POSTs to the form endpoints skip the router entirely."""
+
+    def __init__(self, app: ASGIApp, ctx: Context, endpoints: dict[str, Endpoint]) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            if path.startswith("/t/"):
+                slug, sep, name = path[3:].partition("/")
+                endpoint = self.endpoints.get(name) if sep else None
+                if endpoint is not None:
+                    try:
+                        reply = await handle(self.ctx, endpoint, slug, scope, receive)
+                    except Exception:  # noqa: BLE001 - answered as server_error, logged whole
+                        log.exception("protocol_endpoint_failed", endpoint=name)
+                        reply = json_reply({"error": "server_error"}, 500)
+                    await send_reply(send, reply)
+                    return
+        await self.app(scope, receive, send)
+
+
+def route(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """The same endpoint as a Starlette route (reached when no dispatcher sits in front)."""
+
+    async def starlette_endpoint(request: Request) -> Response:
+        ctx: Context = request.app.state.ctx
+        reply = await handle(ctx, endpoint, request.path_params["slug"], request.scope, request.receive)
+        response = Response(reply.body, status_code=reply.status)
+        response.raw_headers = [*reply.headers, (b"content-length", str(len(reply.body)).encode())]
+        return response
+
+    return starlette_endpoint
