@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,7 +22,7 @@ class ChangeRow(Base):
 
     __tablename__ = "change_log"
     # AUTOINCREMENT: a seq is never reused, even after old rows are pruned.
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
