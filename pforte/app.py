@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from pforte.observability import RequestLogMiddleware, configure_logging
+from pforte.services import feed
 from pforte.services.context import Context
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
@@ -60,7 +61,8 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with feed.running(context):
+            yield
         if ctx is None:  # we made it, we close it
             await context.db.dispose()
 
