@@ -30,7 +30,12 @@ class Conflict(DomainError):
 
 
 class Forbidden(DomainError):
-    pass
+    """The credential is good but does not reach this far (RFC 6750 §3.1 ``insufficient_scope``);
+    ``scope`` names the permission that would, when one would."""
+
+    def __init__(self, message: str, *, scope: str | None = None) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 class Unauthorized(DomainError):

@@ -27,7 +27,7 @@ class Principal:
         if tenant_slug is not None and tenant_slug != self.tenant_slug and not self.is_operator:
             raise Forbidden("this credential belongs to another tenant")
         if not self.is_operator and not permissions.holds(self.permissions, permission):
-            raise Forbidden(f"the permission {permission} is required")
+            raise Forbidden(f"the permission {permission} is required", scope=permission)
 
     def require_all(self, wanted: frozenset[str]) -> None:
         """No principal grants what it does not hold (DESIGN.md §3)."""

@@ -46,7 +46,9 @@ async def resolve(session: AsyncSession, principal: Principal, ref: str, permiss
 
 def _operator(principal: Principal) -> None:
     if not principal.is_operator:
-        raise Forbidden(f"the permission {TENANTS_ADMIN} of the system tenant is required")
+        raise Forbidden(
+            f"the permission {TENANTS_ADMIN} of the system tenant is required", scope=TENANTS_ADMIN
+        )
 
 
 async def insert_tenant(

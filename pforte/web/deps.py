@@ -12,12 +12,14 @@ from pforte.domain.errors import Unauthorized
 from pforte.domain.principal import Principal
 from pforte.observability import set_tenant
 from pforte.services.context import Context
-from pforte.services.credentials import authenticate_api_key, record_key_use
+from pforte.services.credentials import record_key_use
+from pforte.services.principals import authenticate_bearer
 
 _bearer = HTTPBearer(
     auto_error=False,
     scheme_name="bearer",
-    description="An API key (pfk_…) with the permission the route names.",
+    description="An API key (pfk_…) or an access token from this server's token endpoint, "
+    "with the permission the route names.",
 )
 
 
@@ -34,8 +36,8 @@ async def _principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> AsyncIterator[Principal]:
     if credentials is None:
-        raise Unauthorized("send Authorization: Bearer <API key>", credential_given=False)
-    principal, use = await authenticate_api_key(ctx, credentials.credentials)
+        raise Unauthorized("send Authorization: Bearer <API key or access token>", credential_given=False)
+    principal, use = await authenticate_bearer(ctx, credentials.credentials)
     yield principal
     # Reached only when the route succeeded: a refused request leaves lastUsedAt as it was.
     if use is not None:

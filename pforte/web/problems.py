@@ -66,7 +66,10 @@ def from_domain(exc: DomainError) -> Response:
     if isinstance(exc, Conflict):
         return problem("conflict", exc.message)
     if isinstance(exc, Forbidden):
-        return problem("forbidden", exc.message)
+        challenge = f'{BEARER_CHALLENGE}, error="insufficient_scope"'
+        if exc.scope:
+            challenge += f', scope="{exc.scope}"'
+        return problem("forbidden", exc.message, headers={"WWW-Authenticate": challenge})
     if isinstance(exc, Unauthorized):
         challenge = BEARER_CHALLENGE
         if exc.credential_given:

@@ -189,7 +189,10 @@ async def test_read_key_reads_but_cannot_write(client: httpx.AsyncClient, ctx: C
     response = await client.post(f"{BASE}/{tenant}/clients", json={"clientId": "new"}, headers=bearer(key))
     body = assert_problem(response, 403, "forbidden")
     assert "clients:write" in body["detail"]
-    assert "www-authenticate" not in response.headers
+    # RFC 6750 §3.1: the credential is fine, its reach is not.
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="pforte", error="insufficient_scope", scope="clients:write"'
+    )
     assert await snapshot(ctx) == before
 
 
