@@ -15,6 +15,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +60,28 @@ async def _pg_execute(sql: str) -> None:
         await conn.close()
 
 
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards. Skips (fails when
+    CI=true) if PostgreSQL is not reachable."""
+    name = f"pforte_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as exc:
+        reason = f"PostgreSQL is not reachable at {make_url(_pg_admin_dsn()).render_as_string()}: {exc}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires PostgreSQL; {reason}")
+        pytest.skip(reason)
+    try:
+        yield str(
+            make_url(os.environ.get("PFORTE_TEST_POSTGRES_URL", PG_DEFAULT))
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @dataclass
 class Database:
     kind: str
@@ -73,27 +96,8 @@ def _settings(url: str, **extra: Any) -> Settings:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     """One migrated database per kind for the whole run, with the system tenant."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "pforte.db"
-        url = f"sqlite+aiosqlite:///{path}"
-        drop = None
-    else:
-        name = f"pforte_test_{uuid.uuid4().hex[:12]}"
-        try:
-            asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
-        except (OSError, asyncpg.PostgresError) as exc:
-            reason = f"PostgreSQL is not reachable at {make_url(_pg_admin_dsn()).render_as_string()}: {exc}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"CI=true requires PostgreSQL; {reason}")
-            pytest.skip(reason)
-        url = str(
-            make_url(os.environ.get("PFORTE_TEST_POSTGRES_URL", PG_DEFAULT))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
 
-    async def init() -> BootstrapCredentials:
+    async def init(url: str) -> BootstrapCredentials:
         ctx = Context.create(_settings(url))
         try:
             created = await initialise(ctx)
@@ -102,9 +106,12 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         assert created is not None
         return created
 
-    yield Database(kind=request.param, url=url, bootstrap=asyncio.run(init()))
-    if drop:
-        asyncio.run(_pg_execute(drop))
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'pforte.db'}"
+        yield Database(kind="sqlite", url=url, bootstrap=asyncio.run(init(url)))
+        return
+    with throwaway_postgres() as url:
+        yield Database(kind="postgresql", url=url, bootstrap=asyncio.run(init(url)))
 
 
 @pytest.fixture
