@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -61,6 +62,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # What exists now lives as long as the process: keep it out of every future collection.
+        gc.collect()
+        gc.freeze()
         async with feed.running(context):
             yield
         if ctx is None:  # we made it, we close it

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from pforte.cli.startup import check_port_free, initialise_or_exit, out, settings_or_exit, show_bootstrap
 from pforte.observability import configure_logging
@@ -34,14 +34,7 @@ def serve(
     os.environ.update(
         PFORTE_HOST=settings.host, PFORTE_PORT=str(settings.port), PFORTE_WORKERS=str(settings.workers)
     )
-    uvicorn.run(
-        "pforte.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level="warning",
-        access_log=False,
-        server_header=False,
-        env_file=None,
-    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the serving process (same PID): it starts without the CLI's and Alembic's modules.
+    os.execv(sys.executable, [sys.executable, "-m", "pforte.server"])  # noqa: S606 - our own module

@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from pforte.observability import log
@@ -69,6 +68,8 @@ async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
             ctx.cache.clear()
         else:
             ctx.cache.apply_change(parsed[1])
+
+    import asyncpg
 
     dsn = _listen_dsn(ctx.db.url)
     while True:

@@ -1,0 +1,59 @@
+"""The serving process: ``python -m pforte.server`` runs the ASGI server on the app, nothing else.
+
+``pforte serve`` prepares (settings, migrations, bootstrap banner) and then replaces itself
+with this module (``os.execv``: same PID, so signals reach the server), so that the process
+that serves carries neither the CLI's nor the migration tool's modules.
+
+Two ASGI servers are supported (``PFORTE_SERVER``): uvicorn (the default, chosen by
+measurement — docs/benchmarks.md) and granian (``pip install 'pforte[granian]'``).
+"""
+
+from __future__ import annotations
+
+from pforte.settings import Settings, load_settings
+
+APP = "pforte.app:create_app_from_env"
+
+
+def run_uvicorn(settings: Settings) -> None:
+    import uvicorn  # only the server in use is loaded
+
+    uvicorn.run(
+        APP,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        env_file=None,
+    )
+
+
+def run_granian(settings: Settings) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        APP,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        runtime_threads=1,
+        loop=Loops.uvloop,
+        websockets=False,
+        log_level=LogLevels.warning,
+        factory=True,
+    ).serve()
+
+
+def main() -> None:
+    settings = load_settings()
+    (run_granian if settings.server == "granian" else run_uvicorn)(settings)
+
+
+if __name__ == "__main__":
+    main()
