@@ -256,6 +256,40 @@ def test_authlib_session_calls_the_admin_api_with_its_token(provider: Provider) 
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_authlib_introspects_and_revokes_through_the_discovered_endpoints(
+    provider: Provider, method: str
+) -> None:
+    """RFC 7662 and RFC 7009 as Authlib's session speaks them, endpoints from discovery."""
+    document = requests.get(f"{provider.issuer}/.well-known/openid-configuration", timeout=TIMEOUT).json()
+    with AuthlibSession(
+        client_id=provider.client_id, client_secret=provider.client_secret, token_endpoint_auth_method=method
+    ) as client:
+        token = client.fetch_token(provider.token_endpoint, grant_type="client_credentials")["access_token"]
+        live = client.introspect_token(document["introspection_endpoint"], token=token)
+        revoked = client.revoke_token(
+            document["revocation_endpoint"], token=token, token_type_hint="access_token"
+        )
+        after = client.introspect_token(document["introspection_endpoint"], token=token)
+    assert live.status_code == 200, live.text
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert live.json() == {
+        "active": True,
+        "token_type": "Bearer",
+        "scope": ALL,
+        "client_id": CLIENT_ID,
+        "sub": CLIENT_ID,
+        "aud": f"{provider.public_url}/api",
+        "iss": provider.issuer,
+        "exp": claims["exp"],
+        "iat": claims["iat"],
+        "jti": claims["jti"],
+    }
+    assert revoked.status_code == 200
+    assert revoked.content == b""
+    assert after.json() == {"active": False}
+
+
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
 def test_authlib_wrong_secret_is_invalid_client(provider: Provider, method: str) -> None:
     with (
         AuthlibSession(

@@ -20,6 +20,10 @@ def metadata(*, issuer: str, tenant_slug: str, signing_alg: str) -> dict[str, An
         "jwks_uri": f"{issuer}/jwks",
         "grant_types_supported": [CLIENT_CREDENTIALS],
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "introspection_endpoint": f"{issuer}/introspect",  # RFC 7662, RFC 8414 §2
+        "introspection_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "revocation_endpoint": f"{issuer}/revoke",  # RFC 7009
+        "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         # RFC 8414 §2 requires the member; no authorization endpoint is offered yet.
         "response_types_supported": [],
         "scopes_supported": [p.name for p in grantable_in(tenant_slug)],
