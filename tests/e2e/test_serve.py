@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -246,6 +247,29 @@ def test_restart_on_the_same_database_prints_no_credentials(servers: Servers) ->
     # the credentials of the first start still work after the restart
     with second.http(banner.api_key) as http:
         assert http.get(f"{API}/tenants/system").status_code == 200
+
+
+def test_secret_use_is_written_at_shutdown(servers: Servers) -> None:
+    """lastUsedAt is kept in memory on the token path and flushed on a clean stop at the latest."""
+    server = servers.start()
+    banner = server.banner()
+    assert banner is not None
+    with server.http(banner.api_key) as http:
+        body = {"clientId": "user-of-secret", "allowedGrantTypes": ["client_credentials"]}
+        created = http.post(f"{API}/tenants/system/clients", json=body)
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]["value"]
+        issued = http.post(
+            "/t/system/token", data={"grant_type": "client_credentials"}, auth=("user-of-secret", secret)
+        )
+        assert issued.status_code == 200, issued.text
+    assert server.stop() in {0, -signal.SIGTERM}
+    with sqlite3.connect(server.db_path) as db:
+        (used,) = db.execute(
+            "SELECT s.last_used_at FROM client_secrets s JOIN clients c ON c.id = s.client_pk "
+            "WHERE c.client_id = 'user-of-secret'"
+        ).fetchone()
+    assert used is not None
 
 
 def test_init_twice_then_serve(servers: Servers) -> None:

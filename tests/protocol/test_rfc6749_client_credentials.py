@@ -16,7 +16,7 @@ from sqlalchemy import update
 from pforte.services.context import Context
 from pforte.store.base import utcnow
 from pforte.store.tables import ClientSecretRow
-from tests.conftest import snapshot
+from tests.conftest import moment, snapshot
 
 pytestmark = pytest.mark.anyio
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -247,3 +247,42 @@ async def test_unknown_tenant_is_404_and_large_bodies_413(client: httpx.AsyncCli
     assert response.status_code == 404
     big = "grant_type=client_credentials&pad=" + "x" * 9000
     assert (await client.post(f"/t/{tenant}/token", content=big, headers=basic("a", "b"))).status_code == 413
+
+
+# --- lastUsedAt without a write per request ------------------------------------------------
+
+
+async def test_last_used_at_is_written_in_batches_not_per_request(
+    client: httpx.AsyncClient, ctx: Context, admin: dict[str, str], tenant: str
+) -> None:
+    secret = await new_client(client, admin, tenant)
+    secrets_url = f"/api/admin/v1/tenants/{tenant}/clients/svc/secrets"
+    assert (await client.get(secrets_url, headers=admin)).json()["items"][0]["lastUsedAt"] is None
+    before = utcnow()
+    for _ in range(3):
+        issued = await client.post(
+            f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", secret)
+        )
+        assert issued.status_code == 200
+    after = utcnow()
+    # The hot path wrote nothing: the uses wait in memory for the next flush (every 30 s).
+    assert (await client.get(secrets_url, headers=admin)).json()["items"][0]["lastUsedAt"] is None
+    assert ctx.usage.pending == 1
+    assert await ctx.usage.flush(ctx.db) == 1
+    assert ctx.usage.pending == 0
+    used = (await client.get(secrets_url, headers=admin)).json()["items"][0]["lastUsedAt"]
+    assert used is not None
+    assert before - timedelta(seconds=1) <= moment(used) <= after + timedelta(seconds=1)
+    assert await ctx.usage.flush(ctx.db) == 0  # nothing new: nothing written
+
+
+async def test_a_refused_request_records_no_use(
+    client: httpx.AsyncClient, ctx: Context, admin: dict[str, str], tenant: str
+) -> None:
+    secret = await new_client(client, admin, tenant)
+    wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    refused = await client.post(
+        f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", wrong)
+    )
+    assert refused.status_code == 401
+    assert ctx.usage.pending == 0
