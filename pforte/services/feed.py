@@ -31,6 +31,7 @@ from pforte.store.base import utcnow
 from pforte.store.repos.changes import ChangeRepo, RevokedTokenRepo
 
 CHANNEL = "pforte_changes"
+LISTENER_NAME = "pforte-change-feed"  # application_name of the LISTEN connection (pg_stat_activity)
 POLL_INTERVAL = 0.25
 KEEPALIVE = 0.5
 RECONNECT_DELAY = 1.0
@@ -75,7 +76,7 @@ async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
     while True:
         conn = None
         try:
-            conn = await asyncpg.connect(dsn)
+            conn = await asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME})
             await conn.add_listener(CHANNEL, on_notify)
             ctx.cache.clear()  # whatever changed before we listened is not in the caches
             while True:
