@@ -27,6 +27,7 @@ def run_uvicorn(settings: Settings) -> None:
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,  # nothing uses the client address; saves a middleware per request
         env_file=None,
     )
 

@@ -7,7 +7,6 @@ argon2 is for human passwords only. Comparison is constant-time.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from cryptography.hazmat.primitives import hashes
@@ -28,7 +27,7 @@ class CredentialHasher:
         self._pepper = pepper
 
     def hash(self, value: str) -> str:
-        return hmac.new(self._pepper, value.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._pepper, value.encode(), "sha256").hex()  # one-shot: the C fast path
 
     def verify(self, value: str, stored_hash: str) -> bool:
         return hmac.compare_digest(self.hash(value), stored_hash)
