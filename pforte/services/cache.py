@@ -82,7 +82,7 @@ class ClientView:
     scopes: tuple[str, ...]
     access_token_lifetime: int
     secrets: tuple[SecretView, ...]
-    created_at: float  # epoch seconds: tokens issued before belong to a deleted namesake
+    binding: str  # access_tokens.client_binding(pk): this record's tag in its tokens' jti
 
     def matching_secret(self, presented_hash: str, now: datetime) -> SecretView | None:
         """The secret in its validity window whose hash is ``presented_hash``. Every secret is
@@ -196,7 +196,7 @@ class HotCache:
             scopes=tuple(row.allowed_scopes),
             access_token_lifetime=row.access_token_lifetime,
             secrets=tuple(SecretView(s.id, s.value_hash, s.start_time, s.expiration) for s in secrets),
-            created_at=row.created_at.timestamp(),
+            binding=access_tokens.client_binding(row.id),
         )
 
     async def load_revoked(self) -> None:

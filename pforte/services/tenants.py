@@ -14,7 +14,7 @@ from pforte.domain.pagination import Page, check_limit
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.domain.principal import Principal
 from pforte.security.keys import ALGORITHMS
-from pforte.services import audit
+from pforte.services import audit, changes
 from pforte.services.context import Context
 from pforte.services.keys import create_signing_key
 from pforte.store.base import utcnow
@@ -161,3 +161,4 @@ async def delete_tenant(ctx: Context, principal: Principal, ref: str) -> None:
             actor=principal.actor,
             event=Event(EventName.TENANT_DELETED, "tenant", tenant.slug, {"id": str(tenant.id)}),
         )
+        changes.tenant_changed(session, tenant.id)  # every process forgets the tenant, its keys and clients

@@ -4,7 +4,8 @@ A token is live when: it is a compact JWS whose header ``typ`` is ``at+jwt`` (RF
 whose ``kid`` names a published key of *this* tenant; its signature verifies through joserfc
 with the algorithm of that stored key (never the header's; ``jku``/``jwk``/``x5u``/``x5c`` are
 never looked at); ``iss`` is this tenant's issuer and ``aud`` the platform's APIs; ``exp`` lies
-ahead; its ``jti`` is not revoked; its client still exists and is enabled.
+ahead; its ``jti`` is not revoked; its client still exists — the very record that it was issued
+to (``jti`` carries the record's tag) — and is enabled.
 
 The signature check is the costly part, so a token that passed it is remembered (bounded LRU,
 dropped with its tenant's cache); everything else is checked again on every call.
@@ -19,6 +20,7 @@ from typing import Any
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
+from pforte.domain.oauth import access_tokens
 from pforte.services.cache import ClientView, TenantView, VerifiedToken
 from pforte.services.context import Context
 
@@ -93,6 +95,6 @@ async def live_token(ctx: Context, tenant: TenantView, token: str, now: datetime
     if claims["exp"] <= now.timestamp() or await ctx.cache.is_revoked(claims["jti"]):
         return None
     client = await ctx.cache.client(tenant, claims["client_id"])
-    if client is None or not client.enabled or claims["iat"] < int(client.created_at):
+    if client is None or not client.enabled or not access_tokens.is_bound_to(claims["jti"], client.binding):
         return None
     return LiveToken(tenant=tenant, client=client, claims=claims)

@@ -386,6 +386,8 @@ FORGERIES: dict[str, Callable[[Scene], str | bytes]] = {
     "nbf-ahead": lambda s: s.sign(nbf=int(time.time()) + 3600),
     "exp-as-string": lambda s: s.sign(exp=str(int(time.time()) + 300)),
     "jti-missing": lambda s: s.sign(jti=None),
+    "jti-without-the-client-record-tag": lambda s: s.sign(jti=uuid.uuid4().hex),
+    "jti-of-another-client-record": lambda s: s.sign(jti=f"AAAAAAAA.{uuid.uuid4().hex}"),
     "client-unknown": lambda s: s.sign(client_id="no-such-client", sub="no-such-client"),
     "jku-attacker-key": lambda s: signed(
         s.attacker, s.header(alg="ES256", jku="https://evil.example/jwks"), s.claims
@@ -419,7 +421,7 @@ async def test_a_token_signed_by_hand_with_everything_right_is_accepted(
     names are case-insensitive (RFC 9068 §4 via RFC 7515 §4.1.9), and ``aud`` may be a list."""
     for token in (
         scene.sign(),
-        scene.sign(jti=uuid.uuid4().hex),
+        scene.sign(jti=f"{scene.claims['jti'].split('.')[0]}.{uuid.uuid4().hex}"),  # a new jti, same record
         scene.sign(scene.header(typ="AT+JWT")),
         scene.sign(scene.header(typ="application/at+jwt")),
         scene.sign(aud=[scene.claims["aud"]]),
@@ -539,13 +541,6 @@ async def test_token_of_a_disabled_or_deleted_client_is_invalid_token_at_once(
     await assert_invalid_token(client, ctx, tenant, token)
 
 
-DELETED_TENANT_BUG = (
-    "BUG: services/tenants.delete_tenant publishes its change under the system tenant's id (the "
-    "audit event's tenant), so HotCache keeps the deleted tenant's view, keys and clients: "
-    "{}"
-)
-
-
 async def deleted_tenant_holder(
     http: httpx.AsyncClient, admin: dict[str, str], ctx: Context
 ) -> tuple[Holder, str]:
@@ -557,24 +552,7 @@ async def deleted_tenant_holder(
     return doomed, token
 
 
-@pytest.mark.parametrize(
-    "namesake",
-    [
-        pytest.param(
-            False,
-            marks=pytest.mark.xfail(
-                strict=True, reason=DELETED_TENANT_BUG.format("its tokens get 403, not 401")
-            ),
-        ),
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True, reason=DELETED_TENANT_BUG.format("its tokens read and write a namesake tenant")
-            ),
-        ),
-    ],
-    ids=["gone", "namesake"],
-)
+@pytest.mark.parametrize("namesake", [False, True], ids=["gone", "namesake"])
 async def test_token_of_a_deleted_tenant_is_invalid_token(
     client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, namesake: bool
 ) -> None:
@@ -584,9 +562,6 @@ async def test_token_of_a_deleted_tenant_is_invalid_token(
     await assert_invalid_token(client, ctx, doomed.tenant, token)
 
 
-@pytest.mark.xfail(
-    strict=True, reason=DELETED_TENANT_BUG.format("its clients still get tokens at /t/{slug}/token")
-)
 async def test_client_of_a_deleted_tenant_gets_no_token(
     client: httpx.AsyncClient, admin: dict[str, str], ctx: Context
 ) -> None:
@@ -623,12 +598,6 @@ async def test_token_of_a_deleted_and_recreated_client_is_invalid_token(
     assert (await read(client, tenant, await namesake.token(client))).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: services/tokens.live_token rejects a token only if iat < int(client.created_at); "
-    "iat has whole seconds, so a token issued in the same second as its client's deletion and "
-    "re-creation is accepted for the namesake",
-)
 async def test_token_of_a_client_recreated_within_the_same_second_is_invalid_token(
     client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
 ) -> None:

@@ -45,6 +45,7 @@ def handle(tenant: TenantView, client: ClientView, form: dict[str, str], now: da
         issuer=tenant.issuer,
         audience=tenant.audience,
         client_id=client.client_id,
+        binding=client.binding,
         scopes=scopes,
         now=int(now.timestamp()),
         lifetime=client.access_token_lifetime,
