@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import IntegrityError
+
 from pforte.domain import credentials as cred
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.oauth.errors import UnauthorizedClient
@@ -34,16 +36,19 @@ async def revoke(ctx: Context, tenant: TenantView, caller: ClientView, token: st
     if live.client.client_id != caller.client_id:
         raise UnauthorizedClient(NOT_YOURS)
     jti, exp = live.claims["jti"], live.claims["exp"]
-    async with ctx.db.transaction() as session:
-        row = RevokedTokenRow(
-            tenant_id=tenant.id,
-            jti=jti,
-            client_id=caller.client_id,
-            expires_at=datetime.fromtimestamp(exp, UTC),
-            revoked_at=now,
-        )
-        if await RevokedTokenRepo(session).add(row):
-            changes.publish(session, changes.Change(changes.REVOKED, tenant.id, f"{jti} {exp}"))
+    try:
+        async with ctx.db.transaction() as session:
+            row = RevokedTokenRow(
+                tenant_id=tenant.id,
+                jti=jti,
+                client_id=caller.client_id,
+                expires_at=datetime.fromtimestamp(exp, UTC),
+                revoked_at=now,
+            )
+            if await RevokedTokenRepo(session).add(row):
+                changes.publish(session, changes.Change(changes.REVOKED, tenant.id, f"{jti} {exp}"))
+    except IntegrityError:
+        return  # revoked by a concurrent request, which published it: the same outcome
 
 
 async def _revoke_api_key(ctx: Context, tenant: TenantView, caller: ClientView, value: str) -> None:

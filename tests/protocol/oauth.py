@@ -183,8 +183,11 @@ async def signing_key(ctx: Context, tenant: str) -> SigningKey:
     return SigningKey(row.kid, row.alg, der)
 
 
-def claims_for(tenant: str, client_id: str = "svc", **override: Any) -> dict[str, Any]:
-    """The claims the server would put in a client-credentials token issued now; ``None`` drops one."""
+def claims_for(
+    tenant: str, client_id: str = "svc", *, binding: str = "unbound", **override: Any
+) -> dict[str, Any]:
+    """The claims the server would put in a client-credentials token issued now; ``None`` drops one.
+    ``binding`` is the client record's tag the server puts in ``jti`` (``Scene.claims`` finds it)."""
     now = int(time.time())
     claims = {
         "iss": issuer(tenant),
@@ -194,7 +197,7 @@ def claims_for(tenant: str, client_id: str = "svc", **override: Any) -> dict[str
         "scope": "clients:read",
         "iat": now,
         "exp": now + 300,
-        "jti": f"forged-{time.time_ns()}",
+        "jti": f"{binding}.forged-{time.time_ns()}",
         **override,
     }
     return {k: v for k, v in claims.items() if v is not None}
@@ -236,6 +239,14 @@ class Scene:
     async def key(self, tenant: str | None = None) -> SigningKey:
         return await signing_key(self.ctx, tenant or self.svc.tenant)
 
+    async def claims(self, client_id: str = "svc", **override: Any) -> dict[str, Any]:
+        """``claims_for`` this scene's tenant, ``jti`` bound to the client's record if it exists."""
+        view = await self.ctx.cache.tenant(self.svc.tenant)
+        assert view is not None
+        client = await self.ctx.cache.client(view, client_id)
+        binding = client.binding if client is not None else "unbound"
+        return claims_for(self.svc.tenant, client_id, binding=binding, **override)
+
 
 async def introspected(caller: App, token: str, *, auth: str = "basic", **form: str) -> dict[str, Any]:
     body: dict[str, Any] = assert_json(await caller.introspect(token, auth=auth, **form), 200)
@@ -252,7 +263,7 @@ async def expired_token(s: Scene) -> str:
     view = await s.ctx.cache.tenant(s.svc.tenant)
     assert view is not None
     now = int(time.time())
-    return view.keys[0].signer.sign(claims_for(s.svc.tenant, iat=now - 301, exp=now - 1))
+    return view.keys[0].signer.sign(await s.claims(iat=now - 301, exp=now - 1))
 
 
 async def token_of_another_tenant(s: Scene) -> str:

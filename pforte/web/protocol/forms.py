@@ -133,10 +133,10 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
     try:
         form = parse_form(content_type, body)
         endpoint.precheck(form)
-        credentials = client_auth.from_request(authorization if has_authorization else None, form)
         tenant = await ctx.cache.tenant(slug) if SLUG_RE.fullmatch(slug) else None
         if tenant is None:
             return NO_SUCH_TENANT
+        credentials = client_auth.from_request(authorization if has_authorization else None, form)
         now = utcnow()
         client = await client_authn.authenticate(ctx, tenant, credentials, now)
         return await endpoint.run(ctx, tenant, client, form, now)
