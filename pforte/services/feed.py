@@ -21,13 +21,12 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from pforte.observability import log
 from pforte.services.changes import Change, parse_notification
 from pforte.services.context import Context
 from pforte.services.usage import FLUSH_INTERVAL
 from pforte.store.base import utcnow
+from pforte.store.engine import driver_dsn
 from pforte.store.repos.changes import ChangeRepo, RevokedTokenRepo
 
 CHANNEL = "pforte_changes"
@@ -56,10 +55,6 @@ async def poll_changes(ctx: Context, *, interval: float = POLL_INTERVAL) -> None
             last = seq
 
 
-def _listen_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
     """PostgreSQL: apply each NOTIFY as it arrives; on any break, clear the caches and reconnect."""
 
@@ -72,7 +67,7 @@ async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
 
     import asyncpg
 
-    dsn = _listen_dsn(ctx.db.url)
+    dsn = driver_dsn(ctx.db.url)
     while True:
         conn = None
         try:

@@ -32,6 +32,12 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def driver_dsn(url: str) -> str:
+    """The URL as the PostgreSQL driver itself takes it, for a connection outside the pool
+    (the change feed's LISTEN)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def redacted(url: str) -> str:
     """The URL without its password, fit for a message."""
     return make_url(url).render_as_string(hide_password=True)
