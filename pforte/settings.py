@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     cache_clients: Annotated[int, Field(ge=100, le=10_000_000)] = 50_000
     cache_tenants: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
     cache_tokens: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000
+    # Signing keys: a new key is published this many seconds before it signs (the JWKS is cached
+    # for 60 s); each tenant gets a new key when its newest is this many days old (0: never).
+    key_publish_ahead: Annotated[int, Field(ge=0, le=24 * 3600)] = 60
+    key_rotation_days: Annotated[int, Field(ge=0, le=3650)] = 90
 
     @field_validator("database_url")
     @classmethod
@@ -78,6 +82,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+        database = make_url(self.database_url).database if self.is_sqlite else None
+        return Path(database) if database and database != ":memory:" else None
 
     def issuer(self, tenant_slug: str) -> str:
         return f"{self.public_url}/t/{tenant_slug}"

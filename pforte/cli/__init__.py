@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pforte.cli import init, serve
+from pforte.cli import init, keys, serve
 
 app = typer.Typer(
     name="pforte",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("init")(init.init)
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

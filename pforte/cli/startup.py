@@ -9,16 +9,21 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from pforte.domain.errors import DomainError
 from pforte.services.bootstrap import BootstrapCredentials, initialise
 from pforte.services.context import Context
 from pforte.settings import Settings, SettingsError, load_settings
 from pforte.store.engine import redacted
+
+T = TypeVar("T")
 
 err = Console(stderr=True)
 out = Console()
@@ -38,15 +43,24 @@ def settings_or_exit(**overrides: object) -> Settings:
 
 
 def initialise_or_exit(settings: Settings) -> BootstrapCredentials | None:
-    async def run() -> BootstrapCredentials | None:
+    return run_or_exit(settings, initialise)
+
+
+def run_or_exit(settings: Settings, job: Callable[[Context], Awaitable[T]]) -> T:
+    """Run ``job`` with a services context; a refusal (unknown tenant…) or an unusable database
+    ends the command with one line and exit status 2."""
+
+    async def run() -> T:
         ctx = Context.create(settings)
         try:
-            return await asyncio.wait_for(initialise(ctx), timeout=60)
+            return await asyncio.wait_for(job(ctx), timeout=60)
         finally:
             await ctx.db.dispose()
 
     try:
         return asyncio.run(run())
+    except DomainError as exc:
+        raise fail(exc.message) from None
     except (OSError, TimeoutError, OperationalError, InterfaceError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] or type(exc).__name__
         raise fail(

@@ -16,6 +16,7 @@ class EventName(StrEnum):
     TENANT_UPDATED = "tenant.updated"
     TENANT_DELETED = "tenant.deleted"
     SIGNING_KEY_CREATED = "signing_key.created"
+    SIGNING_KEY_ROTATED = "signing_key.rotated"
     CLIENT_CREATED = "client.created"
     CLIENT_UPDATED = "client.updated"
     CLIENT_DELETED = "client.deleted"
@@ -39,6 +40,7 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(kind="system", id="pforte", tenant="system")
+CLI_ACTOR = Actor(kind="system", id="cli", tenant="system")  # an operator at the `pforte` command
 
 
 @dataclass(frozen=True, slots=True)

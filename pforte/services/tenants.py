@@ -14,11 +14,11 @@ from pforte.domain.pagination import Page, check_limit
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.domain.principal import Principal
 from pforte.security.keys import ALGORITHMS
-from pforte.services import audit, changes
+from pforte.services import audit, changes, keys
 from pforte.services.context import Context
-from pforte.services.keys import create_signing_key
+from pforte.services.keys import KeyState, create_signing_key
 from pforte.store.base import utcnow
-from pforte.store.repos.tenants import TenantRepo
+from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import TenantRow
 
 
@@ -162,3 +162,24 @@ async def delete_tenant(ctx: Context, principal: Principal, ref: str) -> None:
             event=Event(EventName.TENANT_DELETED, "tenant", tenant.slug, {"id": str(tenant.id)}),
         )
         changes.tenant_changed(session, tenant.id)  # every process forgets the tenant, its keys and clients
+
+
+# --- signing keys: administration of the tenant itself, like its other settings (tenants:admin) ---
+
+
+async def list_signing_keys(ctx: Context, principal: Principal, ref: str) -> list[KeyState]:
+    """The tenant's published keys, oldest first, each with its status now."""
+    async with ctx.db.transaction() as session:
+        tenant = await resolve(session, principal, ref, TENANTS_ADMIN)
+        rows = await SigningKeyRepo(session).list(tenant.id)
+    return keys.states(rows, utcnow())
+
+
+async def rotate_signing_key(ctx: Context, principal: Principal, ref: str) -> KeyState:
+    """A new signing key for the tenant (rotation with overlap); the new key and its status."""
+    now = utcnow()
+    async with ctx.db.transaction() as session:
+        found = await resolve(session, principal, ref, TENANTS_ADMIN)
+        tenant = await keys.lock_tenant(session, found.id, ref)
+        rotation = await keys.rotate_locked(session, ctx, tenant=tenant, actor=principal.actor, now=now)
+    return rotation.state()

@@ -218,6 +218,21 @@ async def test_signing_key_list_is_scoped(ctx: Context, world: World) -> None:
     assert a_keys[0].id != b_keys[0].id
 
 
+async def test_signing_key_delete_retired_before_is_scoped(ctx: Context, world: World) -> None:
+    long_ago = utcnow() - timedelta(days=2)
+    async with ctx.db.transaction() as session:
+        (a_key,) = await SigningKeyRepo(session).list(world.a)
+        a_key.retired_at = long_ago  # A's key left the JWKS two days ago
+    async with ctx.db.transaction() as session:
+        assert await SigningKeyRepo(session).delete_retired_before(world.b, utcnow()) == []
+    async with ctx.db.transaction() as session:
+        assert [k.id for k in await SigningKeyRepo(session).list(world.a)] == [a_key.id]
+        assert await SigningKeyRepo(session).delete_retired_before(world.a, utcnow()) == [a_key.kid]
+    async with ctx.db.transaction() as session:
+        assert await SigningKeyRepo(session).list(world.a) == []
+        assert len(await SigningKeyRepo(session).list(world.b)) == 1
+
+
 async def test_audit_list_is_scoped(ctx: Context, world: World) -> None:
     async with ctx.db.transaction() as session:
         repo = AuditRepo(session)

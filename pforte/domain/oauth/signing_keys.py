@@ -8,8 +8,19 @@ expires). A new key is published before it signs: its ``active_from`` lies ahead
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol, TypeVar
+
+from pforte.domain.clients import MAX_LIFETIME
+
+# The longest access token a client can be given (the validation maximum of accessTokenLifetime):
+# a token signed the moment before a key stops signing lives at most this long.
+LONGEST_TOKEN = timedelta(seconds=MAX_LIFETIME)
+# Clock skew between the servers that sign and the parties that verify.
+LEEWAY = timedelta(seconds=60)
+# A key retired this long ago is deleted (at the next rotation): its private half must not linger.
+PURGE_AFTER = timedelta(days=1)
 
 
 class KeyTimes(Protocol):
@@ -36,3 +47,45 @@ def signing_key(keys: Sequence[K], now: datetime) -> K | None:
     """The newest published key whose ``active_from`` has come; None when no key may sign."""
     ready = [k for k in keys if k.active_from <= now and is_published(k, now)]
     return max(ready, key=lambda k: k.active_from, default=None)
+
+
+class KeyStatus(StrEnum):
+    NEXT = "next"  # published, not yet signing
+    ACTIVE = "active"  # signing now
+    RETIRING = "retiring"  # published, no longer signs: verifies what it signed until retired_at
+    RETIRED = "retired"  # gone from the JWKS
+
+
+def status(key: K, keys: Sequence[K], now: datetime) -> KeyStatus:
+    """What ``key`` (one of the tenant's ``keys``) does at ``now``."""
+    if not is_published(key, now):
+        return KeyStatus.RETIRED
+    if key.active_from > now:
+        return KeyStatus.NEXT
+    return KeyStatus.ACTIVE if signing_key(keys, now) is key else KeyStatus.RETIRING
+
+
+def superseded(keys: Sequence[K], successor_active_from: datetime, now: datetime) -> tuple[list[K], list[K]]:
+    """What a rotation does to the tenant's other ``keys`` when the new key signs from
+    ``successor_active_from``: ``(retire, withdraw)``.
+
+    ``retire``: every published key without a retirement; it gets ``retirement(...)``.
+    ``withdraw``: every published key due to start signing after the new key (made ahead under a
+    longer PFORTE_KEY_PUBLISH_AHEAD): it would outrank the new key, yet has signed nothing, so it
+    leaves the JWKS now (``retired_at = now``).
+    """
+    live = published(keys, now)
+    withdraw = [k for k in live if k.active_from > successor_active_from]
+    retire = [k for k in live if k.retired_at is None and k.active_from <= successor_active_from]
+    return retire, withdraw
+
+
+def retirement(successor_active_from: datetime) -> datetime:
+    """When a key that stops signing at ``successor_active_from`` may leave the JWKS: once the
+    last token it can have signed has expired, whatever the client's accessTokenLifetime."""
+    return successor_active_from + LONGEST_TOKEN + LEEWAY
+
+
+def rotation_due(newest_created: datetime | None, now: datetime, interval: timedelta) -> bool:
+    """Whether a tenant whose newest key was made at ``newest_created`` needs a new one."""
+    return newest_created is None or now - newest_created > interval

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
@@ -30,6 +32,30 @@ class TenantRepo:
     async def page(self, *, cursor: str | None, limit: int) -> Page[TenantRow]:
         return await keyset_page(self.session, select(TenantRow), TenantRow.slug, cursor=cursor, limit=limit)
 
+    async def lock(self, tenant_id: uuid.UUID) -> TenantRow | None:
+        """The tenant's row, with every other writer of it held off until this transaction ends:
+        ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite (one writer at a time) a write that makes
+        this transaction the writer before anything is read."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.session.execute(
+                update(TenantRow).where(TenantRow.id == tenant_id).values(slug=TenantRow.slug)
+            )
+        stmt = select(TenantRow).where(TenantRow.id == tenant_id).with_for_update()
+        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+
+    async def with_keys_older_than(self, created_before: datetime) -> list[uuid.UUID]:
+        """Every tenant whose newest signing key was made before ``created_before`` (or that has
+        none): the candidates of automatic rotation, across tenants."""
+        newest = func.max(SigningKeyRow.created_at)
+        stmt = (
+            select(TenantRow.id)
+            .outerjoin(SigningKeyRow, SigningKeyRow.tenant_id == TenantRow.id)
+            .group_by(TenantRow.id)
+            .having(or_(newest.is_(None), newest < created_before))
+            .order_by(TenantRow.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     def add(self, row: TenantRow) -> None:
         self.session.add(row)
 
@@ -48,3 +74,12 @@ class SigningKeyRepo:
     async def list(self, tenant_id: uuid.UUID) -> list[SigningKeyRow]:
         stmt = select(SigningKeyRow).where(SigningKeyRow.tenant_id == tenant_id)
         return list((await self.session.scalars(stmt.order_by(SigningKeyRow.created_at))).all())
+
+    async def delete_retired_before(self, tenant_id: uuid.UUID, moment: datetime) -> builtins.list[str]:
+        """Delete the tenant's keys that left the JWKS before ``moment``; their kids."""
+        stmt = (
+            delete(SigningKeyRow)
+            .where(SigningKeyRow.tenant_id == tenant_id, SigningKeyRow.retired_at < moment)
+            .returning(SigningKeyRow.kid)
+        )
+        return sorted((await self.session.scalars(stmt)).all())

@@ -18,14 +18,14 @@ from starlette.types import ASGIApp
 from pforte import __version__
 from pforte.services.context import Context
 from pforte.web import problems
-from pforte.web.admin import api_keys, clients, guide, secrets, tenants
+from pforte.web.admin import api_keys, clients, guide, keys, secrets, tenants
 from pforte.web.admin.guard import AdminGuard
 
 PREFIX = "/api/admin/v1"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 DESCRIPTION = """
-Manage tenants, API clients and their credentials.
+Manage tenants (and their signing keys), API clients and their credentials.
 
 Authenticate with **Authorize** → an API key (`pfk_…`) sent as `Authorization: Bearer <key>`.
 Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) `application/problem+json`.
@@ -45,7 +45,7 @@ def create_admin_app(ctx: Context) -> ASGIApp:
     )
     app.state.ctx = ctx
     problems.install(app)
-    for module in (tenants, clients, secrets, api_keys, guide):
+    for module in (tenants, keys, clients, secrets, api_keys, guide):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
@@ -53,6 +53,20 @@ class TenantPublic(Outgoing):
     issuer: str
     created_at: datetime
     updated_at: datetime
+
+
+class SigningKeyPublic(Outgoing):
+    kid: str = Field(description="the key's id in the JWKS and in the tokens it signs (RFC 7638 thumbprint)")
+    alg: str
+    created_at: datetime
+    active_from: datetime = Field(description="signs from then on, until a newer key does")
+    retired_at: datetime | None = Field(
+        description="leaves the JWKS then, once every token it signed has expired; null: not set"
+    )
+    status: Literal["next", "active", "retiring"] = Field(
+        description="next: published, not yet signing; active: signing now; retiring: published, "
+        "no longer signs"
+    )
 
 
 # --- clients -------------------------------------------------------------------------------

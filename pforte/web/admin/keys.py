@@ -1,0 +1,38 @@
+"""/tenants/{tenant}/keys — the tenant's signing keys and their rotation (``tenants:admin``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pforte.services import tenants as service
+from pforte.services.keys import KeyState
+from pforte.web.admin.schemas import PageOut, SigningKeyPublic
+from pforte.web.deps import ContextDep, PrincipalDep, TenantRef
+
+router = APIRouter(prefix="/tenants/{tenant}/keys", tags=["signing keys"])
+
+
+def public(state: KeyState) -> SigningKeyPublic:
+    row = state.row
+    return SigningKeyPublic(
+        kid=row.kid,
+        alg=row.alg,
+        created_at=row.created_at,
+        active_from=row.active_from,
+        retired_at=row.retired_at,
+        status=state.status.value,
+    )
+
+
+@router.get("", response_model=PageOut[SigningKeyPublic])
+async def list_keys(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> PageOut[SigningKeyPublic]:
+    """The keys in the tenant's JWKS, oldest first."""
+    items = [public(s) for s in await service.list_signing_keys(ctx, principal, tenant)]
+    return PageOut[SigningKeyPublic](items=items, next=None)
+
+
+@router.post("/rotate", status_code=201, response_model=SigningKeyPublic)
+async def rotate_key(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> SigningKeyPublic:
+    """A new key, published now, signing after PFORTE_KEY_PUBLISH_AHEAD seconds; the older keys
+    stay published until every token they signed has expired."""
+    return public(await service.rotate_signing_key(ctx, principal, tenant))
