@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # for 60 s); each tenant gets a new key when its newest is this many days old (0: never).
     key_publish_ahead: Annotated[int, Field(ge=0, le=24 * 3600)] = 60
     key_rotation_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    # Shared state between processes (failed-authentication counts); unset: in process memory.
+    redis_url: SecretStr | None = None
+    # Failed client authentications per client id and window before 429 (services.throttle).
+    auth_failure_limit: Annotated[int, Field(ge=1, le=1000)] = 10
+    auth_failure_window: Annotated[int, Field(ge=1, le=3600)] = 60
 
     @field_validator("database_url")
     @classmethod
@@ -72,6 +77,23 @@ class Settings(BaseSettings):
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        # The messages never repeat the value: it may carry a password.
+        parts = urlsplit(value.get_secret_value())
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError as exc:
+            raise ValueError("has a bad port") from exc
+        if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
+            raise ValueError("must be a redis:// or rediss:// URL with a host")
+        if parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            raise ValueError("the path must be a database number, as in redis://host:6379/0")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -88,6 +110,11 @@ class Settings(BaseSettings):
         """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
         database = make_url(self.database_url).database if self.is_sqlite else None
         return Path(database) if database and database != ":memory:" else None
+
+    @property
+    def redis_url_redacted(self) -> str | None:
+        """``PFORTE_REDIS_URL`` for messages and logs: any password replaced by ``***``."""
+        return None if self.redis_url is None else redact_url(self.redis_url.get_secret_value())
 
     def issuer(self, tenant_slug: str) -> str:
         return f"{self.public_url}/t/{tenant_slug}"
@@ -109,6 +136,22 @@ class Settings(BaseSettings):
             file=sys.stderr,
         )
         return value.encode()
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password (or a lone user name, which Redis may take as one) as ``***``."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        userinfo, _, hostport = parts.netloc.rpartition("@")
+        user, has_password, _ = userinfo.partition(":")
+        parts = parts._replace(netloc=f"{user}:***@{hostport}" if has_password else f"***@{hostport}")
+    if parts.query:  # redis-py also takes ?password=…
+        pairs = [pair.partition("=") for pair in parts.query.split("&")]
+        query = "&".join(
+            f"{name}=***" if name.lower() == "password" else f"{name}{eq}{value}" for name, eq, value in pairs
+        )
+        parts = parts._replace(query=query)
+    return parts.geturl()
 
 
 def load_settings(**overrides: object) -> Settings:
