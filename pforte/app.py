@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from pforte.observability import RequestLogMiddleware, configure_logging
 from pforte.services import feed
 from pforte.services.context import Context
+from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
@@ -65,8 +66,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         # What exists now lives as long as the process: keep it out of every future collection.
         gc.collect()
         gc.freeze()
-        async with feed.running(context):
+        async with feed.running(context, run_key_rotation):
             yield
+        await context.throttle.close()
         if ctx is None:  # we made it, we close it
             await context.db.dispose()
 

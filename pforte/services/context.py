@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
 from pforte.services.cache import HotCache
+from pforte.services.throttle import AuthThrottle
 from pforte.services.usage import SecretUsage
 from pforte.settings import Settings
 from pforte.store.engine import Database
@@ -20,6 +21,7 @@ class Context:
     sealer: KeySealer
     cache: HotCache
     usage: SecretUsage
+    throttle: AuthThrottle
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None) -> Context:
@@ -35,4 +37,5 @@ class Context:
             sealer=sealer,
             cache=cache,
             usage=SecretUsage(),
+            throttle=AuthThrottle.from_settings(settings),
         )

@@ -12,6 +12,7 @@ The same code serves the Starlette routes of these paths, which exist for the ot
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pforte.domain.ids import SLUG_RE
 from pforte.domain.oauth import client_auth
-from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, OAuthError
+from pforte.domain.oauth.client_auth import ClientCredentials
+from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, OAuthError, TooManyAttempts
 from pforte.observability import log, set_tenant
 from pforte.services import client_authn
 from pforte.services.cache import ClientView, TenantView
@@ -137,11 +139,27 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
         if tenant is None:
             return NO_SUCH_TENANT
         credentials = client_auth.from_request(authorization if has_authorization else None, form)
-        now = utcnow()
-        client = await client_authn.authenticate(ctx, tenant, credentials, now)
-        return await endpoint.run(ctx, tenant, client, form, now)
+        client = await _authenticate(ctx, tenant, credentials)
+        return await endpoint.run(ctx, tenant, client, form, utcnow())
     except OAuthError as exc:
         return error_reply(exc)
+
+
+async def _authenticate(ctx: Context, tenant: TenantView, credentials: ClientCredentials) -> ClientView:
+    """Client authentication, throttled per client id (``services.throttle``): while blocked,
+    429 whatever the credentials; a failure is counted, maybe slowed down, maybe 429."""
+    blocked = ctx.throttle.blocked(tenant.slug, credentials.client_id)
+    if blocked is not None:
+        raise TooManyAttempts(blocked)
+    try:
+        return await client_authn.authenticate(ctx, tenant, credentials, utcnow())
+    except InvalidClient:
+        verdict = await ctx.throttle.failed(tenant.slug, credentials.client_id)
+        if verdict.retry_after is not None:
+            raise TooManyAttempts(verdict.retry_after) from None
+        if verdict.delay:
+            await asyncio.sleep(verdict.delay)
+        raise
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
