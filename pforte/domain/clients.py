@@ -19,6 +19,9 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_TYPES = (CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN, PASSWORD, TOKEN_EXCHANGE)
 
 MAX_LIFETIME = 10 * 365 * 24 * 3600
+# A JWT access token cannot be recalled from a resource server that does not introspect, and
+# rotated signing keys stay published until the longest one may have expired: one day at most.
+MAX_ACCESS_TOKEN_LIFETIME = 24 * 3600
 
 
 def _grants() -> list[str]:
@@ -92,12 +95,12 @@ def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:
         error = redirect_uris.registration_error(spec.back_channel_logout_uri, allow_prefix=False)
         if error:
             raise Invalid("backChannelLogoutUri", error)
-    for name, value in (
-        ("accessTokenLifetime", spec.access_token_lifetime),
-        ("refreshTokenLifetime", spec.refresh_token_lifetime),
+    for name, value, longest in (
+        ("accessTokenLifetime", spec.access_token_lifetime, MAX_ACCESS_TOKEN_LIFETIME),
+        ("refreshTokenLifetime", spec.refresh_token_lifetime, MAX_LIFETIME),
     ):
-        if not 1 <= value <= MAX_LIFETIME:
-            raise Invalid(name, f"must be between 1 and {MAX_LIFETIME} seconds")
+        if not 1 <= value <= longest:
+            raise Invalid(name, f"must be between 1 and {longest} seconds")
     _check_flags(spec, grants)
     return replace(spec, allowed_grant_types=grants, allowed_scopes=scopes)
 

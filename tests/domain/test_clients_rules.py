@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pforte.domain import permissions
-from pforte.domain.clients import MAX_LIFETIME, ClientSpec, validate
+from pforte.domain.clients import MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME, ClientSpec, validate
 from pforte.domain.errors import Invalid
 
 CODE = "authorization_code"
@@ -214,20 +214,28 @@ def test_an_error_after_a_duplicate_names_the_index_the_caller_sent(
 # lifetimes ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["access_token_lifetime", "refresh_token_lifetime"])
 @pytest.mark.parametrize(
-    ("value", "ok"), [(0, False), (-1, False), (1, True), (MAX_LIFETIME, True), (MAX_LIFETIME + 1, False)]
+    ("name", "field", "longest"),
+    [
+        ("access_token_lifetime", "accessTokenLifetime", MAX_ACCESS_TOKEN_LIFETIME),
+        ("refresh_token_lifetime", "refreshTokenLifetime", MAX_LIFETIME),
+    ],
 )
-def test_lifetime_bounds(name: str, value: int, ok: bool) -> None:
+@pytest.mark.parametrize(
+    ("which", "ok"), [("zero", False), ("negative", False), ("one", True), ("longest", True), ("over", False)]
+)
+def test_lifetime_bounds(name: str, field: str, longest: int, which: str, ok: bool) -> None:
+    """1 … longest seconds: 0 and -1 are refused, 1 and the longest pass, one more is refused."""
+    value = {"zero": 0, "negative": -1, "one": 1, "longest": longest, "over": longest + 1}[which]
     client = spec(**{name: value})
     if ok:
         assert getattr(validate(client, tenant_slug="acme"), name) == value
     else:
-        field = "accessTokenLifetime" if name == "access_token_lifetime" else "refreshTokenLifetime"
-        assert error_of(client) == (field, f"must be between 1 and {MAX_LIFETIME} seconds")
+        assert error_of(client) == (field, f"must be between 1 and {longest} seconds")
 
 
-def test_max_lifetime_is_ten_years() -> None:
+def test_max_lifetimes_are_a_day_for_access_and_ten_years_for_refresh_tokens() -> None:
+    assert MAX_ACCESS_TOKEN_LIFETIME == 86_400
     assert MAX_LIFETIME == 315_360_000
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pforte.domain.clients import MAX_LIFETIME
+from pforte.domain.clients import MAX_ACCESS_TOKEN_LIFETIME
 from pforte.domain.oauth import signing_keys
 from pforte.domain.oauth.signing_keys import KeyStatus
 
@@ -27,8 +27,8 @@ def at(seconds: float) -> datetime:
 
 
 def test_retirement_waits_for_the_longest_possible_token_plus_leeway() -> None:
-    assert signing_keys.retirement(at(60)) == at(60 + MAX_LIFETIME + 60)
-    assert timedelta(seconds=MAX_LIFETIME) == signing_keys.LONGEST_TOKEN
+    assert signing_keys.retirement(at(60)) == at(60 + MAX_ACCESS_TOKEN_LIFETIME + 60)
+    assert timedelta(seconds=MAX_ACCESS_TOKEN_LIFETIME) == signing_keys.LONGEST_TOKEN
 
 
 def test_a_rotated_pair_over_time() -> None:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from pforte.domain.clients import MAX_LIFETIME
+from pforte.domain.clients import MAX_ACCESS_TOKEN_LIFETIME
 
 # The longest access token a client can be given (the validation maximum of accessTokenLifetime):
 # a token signed the moment before a key stops signing lives at most this long.
-LONGEST_TOKEN = timedelta(seconds=MAX_LIFETIME)
+LONGEST_TOKEN = timedelta(seconds=MAX_ACCESS_TOKEN_LIFETIME)
 # Clock skew between the servers that sign and the parties that verify.
 LEEWAY = timedelta(seconds=60)
 # A key retired this long ago is deleted (at the next rotation): its private half must not linger.
