@@ -348,6 +348,21 @@ def wrk_version() -> str:
     return (result.stdout or result.stderr).splitlines()[0] if (result.stdout or result.stderr) else "?"
 
 
+def busy_share(seconds: float = 2.0) -> float:
+    """How busy the machine's CPUs were over the next `seconds` (0–1, from /proc/stat), taken
+    while this benchmark runs nothing: other work that would share the cores with the runs."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    busy_before, total_before = sample()
+    time.sleep(seconds)
+    busy_after, total_after = sample()
+    return (busy_after - busy_before) / max(total_after - total_before, 1)
+
+
 def machine() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(),
@@ -355,6 +370,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "wrk": wrk_version(),
         "load_average_at_start": os.getloadavg(),
+        "cpu_busy_at_start": busy_share(),
     }
 
 

@@ -776,10 +776,10 @@ def main() -> int:
         )
     for note in result["notes"]:
         print(f"note: {note}")
-    if machine["load_average_at_start"][0] > 0.5:
+    if machine["cpu_busy_at_start"] > 0.1:
         print(
-            f"note: load average at start was {machine['load_average_at_start'][0]:.2f}: "
-            "other work shared the cores; the figures are contaminated"
+            f"note: before the runs, other work kept {machine['cpu_busy_at_start'] * 100:.0f} % of the CPUs "
+            "busy: it shared the cores with the runs, so the figures are contaminated"
         )
     print(f"\n({time.perf_counter() - started:.0f} s)")
 
