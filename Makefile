@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test check format bench clean
+.PHONY: install run test check format bench bench-tokens wrk clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,9 +30,15 @@ format: install
 	$(BIN)/ruff format pforte tests bench
 	$(BIN)/ruff check --fix pforte tests bench
 
-bench: install          ## benchmarks against a real server process (see docs/benchmarks.md)
+wrk:
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+
+bench: install wrk      ## benchmarks against a real server process (see docs/benchmarks.md)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/tokens.py $(ARGS)
+
+bench-tokens: install wrk  ## benchmark 2 alone, the token service; e.g. ARGS="--quick" or ARGS="--peers"
+	$(BIN)/python bench/tokens.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -26,61 +26,35 @@ import contextlib
 import dataclasses
 import json
 import os
-import platform
-import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import harness
 import httpx
-from sqlalchemy import insert, text
+from harness import CLIENT_CPU, SERVER_CPU, TENANT, Load
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from pforte.domain.clients import ClientSpec
 from pforte.domain.pagination import encode_cursor
-from pforte.services import tenants as tenant_service
-from pforte.services.bootstrap import SYSTEM_PRINCIPAL, initialise
-from pforte.services.context import Context
-from pforte.settings import Settings
 from pforte.store.tables import ClientRow
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = ROOT / "bench"
-LUA = BENCH / "count_non2xx.lua"
-RESULTS = BENCH / "results" / "latest.json"
-PFORTE = Path(sys.executable).parent / "pforte"
-SECRET_KEY = "bench-secret-key-0123456789abcdefghijklmnopqrs"
+RESULTS = harness.RESULTS_DIR / "latest.json"
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-TENANT = "bench"
 PAGE = 50
-BATCH = 5_000
-SERVER_CPU, CLIENT_CPU = "0", "1"
 
 
-@dataclass
-class Row:
+@dataclass(kw_only=True)
+class Row(Load):
     db: str
     n: int
     page: str
-    rps: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    requests: int
-    non_2xx: int
-    socket_errors: int
-    server_cpu_ms_per_req: float
 
 
 @dataclass
@@ -144,156 +118,33 @@ def client_id(i: int) -> str:
 
 async def seed(url: str, n: int) -> str:
     """Migrate, initialise, create the tenant and n clients; return the operator API key."""
-    settings = Settings(database_url=url, secret_key=SECRET_KEY)
-    ctx = Context.create(settings)
-    try:
-        created = await initialise(ctx)
-        assert created is not None, "the database was not empty"
-        tenant = await tenant_service.create_tenant(
-            ctx, SYSTEM_PRINCIPAL, tenant_service.TenantCreate(slug=TENANT)
-        )
-        defaults = asdict(ClientSpec(client_id="-"))
+    async with harness.context(url) as ctx:
+        api_key, tenant = await harness.seed_tenant(ctx)
         now = datetime.now(UTC)
-        table = ClientRow.__table__
-        for start in range(0, n, BATCH):
-            rows = [
-                {
-                    **defaults,
-                    "id": uuid.uuid4(),
-                    "tenant_id": tenant.id,
-                    "client_id": client_id(i),
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(start, min(start + BATCH, n))
-            ]
-            async with ctx.db.transaction() as session:
-                await session.execute(insert(table), rows)
+        rows = harness.client_rows(tenant.id, [client_id(i) for i in range(n)], now)
+        await harness.insert_rows(ctx, ClientRow.__table__, rows)
         # Fresh planner statistics, as autovacuum / a routine ANALYZE would have by then.
         async with ctx.db.engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
             await conn.commit()
-        return created.api_key
-    finally:
-        await ctx.db.dispose()
+        return api_key
 
 
-# --- the server and wrk ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def pinned(cpu: str, command: list[str]) -> list[str]:
-    return ["taskset", "-c", cpu, *command] if shutil.which("taskset") else command
-
-
-@contextlib.contextmanager
-def server(url: str, workdir: Path) -> Any:
-    """`pforte serve` pinned to CPU 0, one worker, no access log; stopped by its PID."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PFORTE_")}
-    env.update(
-        PFORTE_DATABASE_URL=url,
-        PFORTE_SECRET_KEY=SECRET_KEY,
-        PFORTE_ACCESS_LOG="false",
-        PFORTE_LOG_LEVEL="warning",
-        PFORTE_PUBLIC_URL=f"http://127.0.0.1:{port}",
-    )
-    log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(
-        pinned(SERVER_CPU, [str(PFORTE), "serve", "--host", "127.0.0.1", "--port", str(port)]),
-        cwd=workdir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"pforte serve exited with {proc.returncode}; see {workdir / 'server.log'}"
-                )
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("pforte serve did not become healthy in 30 s")
-            time.sleep(0.1)
-        yield base, proc.pid
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        log.close()
-
-
-_BENCH_LINE = re.compile(r"(\w+)=(\d+)")
-
-
-def wrk(url: str, api_key: str, seconds: int, *, connections: int, latency: bool) -> dict[str, Any]:
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "5s",
-        "-s",
-        str(LUA),
-        "-H",
-        f"Authorization: Bearer {api_key}",
-    ]
-    if latency:
-        command.append("--latency")
-    result = subprocess.run(
-        pinned(CLIENT_CPU, [*command, url]), capture_output=True, text=True, timeout=seconds + 30, check=True
-    )
-    values: dict[str, Any] = {"raw": result.stdout}
-    for line in result.stdout.splitlines():
-        if line.startswith("bench:"):
-            values.update({k: int(v) for k, v in _BENCH_LINE.findall(line)})
-    return values
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (the server runs with one worker, in its own process)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# --- measuring ---------------------------------------------------------------------------------
 
 
 def measure(
     db: str, n: int, page: str, url: str, api_key: str, pid: int, args: argparse.Namespace
 ) -> tuple[Row, str]:
-    wrk(url, api_key, args.warmup, connections=args.connections, latency=False)  # discarded
-    cpu_before = cpu_seconds(pid)
-    got = wrk(url, api_key, args.duration, connections=args.connections, latency=True)
-    cpu = cpu_seconds(pid) - cpu_before
-    row = Row(
-        db=db,
-        n=n,
-        page=page,
-        rps=got["requests"] / (got["duration_us"] / 1e6),
-        p50_ms=got["p50_us"] / 1000,
-        p90_ms=got["p90_us"] / 1000,
-        p99_ms=got["p99_us"] / 1000,
-        max_ms=got["max_us"] / 1000,
-        requests=got["requests"],
-        non_2xx=got["non2xx"],
-        socket_errors=got["socket_errors"],
-        server_cpu_ms_per_req=cpu / max(got["requests"], 1) * 1000,
+    load, raw = harness.measure(
+        url,
+        pid,
+        seconds=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        headers=[f"Authorization: Bearer {api_key}"],
     )
-    return row, got["raw"]
+    return Row(db=db, n=n, page=page, **dataclasses.asdict(load)), raw
 
 
 def walk(db: str, base: str, api_key: str, n: int) -> tuple[Walk, str]:
@@ -365,7 +216,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 t0 = time.perf_counter()
                 api_key = asyncio.run(seed(url, n))
                 print(f"[{kind} N={n:,}] seeded in {time.perf_counter() - t0:.1f} s", flush=True)
-                with server(url, Path(tmp)) as (base, pid):
+                with harness.server(url, Path(tmp)) as srv:
+                    base, pid = srv.base, srv.pid
                     walked, middle = walk(kind, base, api_key, n)
                     walks.append(walked)
                     print(
@@ -386,50 +238,52 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def table(rows: list[Row], walks: list[Walk]) -> str:
-    lines = [
-        "| db | N clients | page | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        non2xx = r.non_2xx + r.socket_errors
-        lines.append(
-            f"| {r.db} | {r.n:,} | {r.page} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {non2xx} "
-            f"| {r.server_cpu_ms_per_req:.2f} |"
-        )
-    lines += [
-        "",
-        "| db | N clients | pages walked | total s | ms/page | first page ms | last page ms |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for w in walks:
-        lines.append(
-            f"| {w.db} | {w.n:,} | {w.pages:,} | {w.seconds:.2f} | {w.ms_per_page:.2f} | "
-            f"{w.first_page_ms:.2f} | {w.last_page_ms:.2f} |"
-        )
-    return "\n".join(lines)
-
-
-def wrk_version() -> str:
-    result = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    return (result.stdout or result.stderr).splitlines()[0] if (result.stdout or result.stderr) else "?"
+    loads = harness.markdown(
+        "db | N clients> | page | req/s> | p50 ms> | p99 ms> | non-2xx> | server CPU ms/req>",
+        (
+            (
+                r.db,
+                f"{r.n:,}",
+                r.page,
+                f"{r.rps:,.0f}",
+                f"{r.p50_ms:.2f}",
+                f"{r.p99_ms:.2f}",
+                r.non_2xx + r.socket_errors,
+                f"{r.server_cpu_ms_per_req or 0:.2f}",
+            )
+            for r in rows
+        ),
+    )
+    walked = harness.markdown(
+        "db | N clients> | pages walked> | total s> | ms/page> | first page ms> | last page ms>",
+        (
+            (
+                w.db,
+                f"{w.n:,}",
+                f"{w.pages:,}",
+                f"{w.seconds:.2f}",
+                f"{w.ms_per_page:.2f}",
+                f"{w.first_page_ms:.2f}",
+                f"{w.last_page_ms:.2f}",
+            )
+            for w in walks
+        ),
+    )
+    return f"{loads}\n\n{walked}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100, 100_000])
-    parser.add_argument("--duration", type=int, default=10, help="measured seconds per run")
-    parser.add_argument("--warmup", type=int, default=2, help="discarded seconds before each run")
+    harness.timing_arguments(parser)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (make bench installs it: apt-get install wrk)", file=sys.stderr)
+    problem = harness.preflight()
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
-    if not PFORTE.exists():
-        print(f"{PFORTE} not found: run through `make bench`", file=sys.stderr)
-        return 2
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setaffinity(0, {int(CLIENT_CPU)})  # seeding and the walk stay off the server's CPU
+    harness.pin_self()  # seeding and the walk stay off the server's CPU
 
     started = time.perf_counter()
     result = run(args)
@@ -442,13 +296,8 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "benchmark": "list clients page by page",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "wrk": wrk_version(),
-        },
+        "date": harness.now_iso(),
+        "machine": harness.machine(),
         "setup": {
             "server": f"taskset -c {SERVER_CPU} pforte serve (1 worker, PFORTE_ACCESS_LOG=false)",
             "wrk": (
@@ -463,7 +312,7 @@ def main() -> int:
         "wrk_output": result["raw"],
     }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written: {RESULTS.relative_to(ROOT)}")
+    print(f"written: {RESULTS.relative_to(harness.ROOT)}")
     failed = [r for r in rows if r.non_2xx or r.socket_errors]
     if failed:
         print(f"{len(failed)} run(s) had non-2xx responses or socket errors", file=sys.stderr)
