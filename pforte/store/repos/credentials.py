@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
@@ -70,9 +70,18 @@ class SecretRepo(_CredentialRepo[ClientSecretRow]):
         return list((await self.session.scalars(self._scoped(tenant_id, client_pk))).all())
 
     async def touch_many(self, uses: list[tuple[uuid.UUID, uuid.UUID, datetime]]) -> None:
-        """``lastUsedAt`` of several secrets at once: (tenant id, secret id, when)."""
-        for tenant_id, secret_id, at in uses:
-            await self.touch(tenant_id, secret_id, at)
+        """``lastUsedAt`` of several secrets at once — (tenant id, secret id, when) — as one
+        executemany of one statement, not a statement per secret."""
+        if not uses:
+            return
+        table = cast("Table", ClientSecretRow.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.tenant_id == bindparam("b_tenant"), table.c.id == bindparam("b_id"))
+            .values(last_used_at=bindparam("b_at"))
+        )
+        params = [{"b_tenant": t, "b_id": i, "b_at": at} for t, i, at in uses]
+        await self.session.execute(stmt, params)
 
     async def count_live(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, now: datetime) -> int:
         stmt = (
