@@ -422,6 +422,7 @@ async def _inprocess(url: str, secret: str, n: int, top: int) -> tuple[str, dict
             issuer=tenant.issuer,
             audience=tenant.audience,
             client_id=CLIENT,
+            binding="bench-tag",
             scopes=[],
             now=int(time.time()),
             lifetime=300,

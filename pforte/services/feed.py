@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from pforte.services.usage import FLUSH_INTERVAL
 from pforte.store.base import utcnow
 from pforte.store.engine import driver_dsn
 from pforte.store.repos.changes import ChangeRepo, RevokedTokenRepo
+from pforte.store.sqlite_feed import SQLiteFeedReader
 
 CHANNEL = "pforte_changes"
 LISTENER_NAME = "pforte-change-feed"  # application_name of the LISTEN connection (pg_stat_activity)
@@ -39,20 +41,23 @@ FEED_RETENTION = timedelta(minutes=10)  # far longer than any poller can fall be
 
 
 async def poll_changes(ctx: Context, *, interval: float = POLL_INTERVAL) -> None:
-    """SQLite: apply every feed row committed after the ones seen so far."""
-    async with ctx.db.transaction() as session:
-        last = await ChangeRepo(session).last_seq()
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            async with ctx.db.transaction() as session:
-                rows = await ChangeRepo(session).since(last)
-        except Exception as exc:  # noqa: BLE001 - a busy or locked database: try again next tick
-            log.warning("change_feed_poll_failed", error=type(exc).__name__)
-            continue
-        for seq, kind, tenant_id, subject in rows:
-            ctx.cache.apply_change(Change(kind, tenant_id, subject))
-            last = seq
+    """SQLite: apply every feed row committed after the ones seen so far (read inline, see
+    ``store.sqlite_feed``)."""
+    reader = SQLiteFeedReader(ctx.db.url)
+    try:
+        last = reader.last_seq()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                rows = reader.since(last)
+            except sqlite3.Error as exc:  # a busy or locked database: try again next tick
+                log.warning("change_feed_poll_failed", error=type(exc).__name__)
+                continue
+            for seq, kind, tenant_id, subject in rows:
+                ctx.cache.apply_change(Change(kind, tenant_id, subject))
+                last = seq
+    finally:
+        reader.close()
 
 
 async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:

@@ -1,17 +1,17 @@
 """The change feed and the revoked-token deny-list.
 
 ``ChangeRepo`` is not tenant-scoped: the feed is how every process learns of every tenant's
-changes. ``RevokedTokenRepo.add`` is scoped; ``live`` loads the whole deny-list at start, which
-every process must hold whatever tenant its requests are for.
+changes (SQLite processes read it through ``store.sqlite_feed``; PostgreSQL ones get NOTIFYs).
+``RevokedTokenRepo.add`` is scoped; ``live`` loads the whole deny-list at start, which every
+process must hold whatever tenant its requests are for.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.store.tables import ChangeRow, RevokedTokenRow
@@ -20,20 +20,6 @@ from pforte.store.tables import ChangeRow, RevokedTokenRow
 class ChangeRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def last_seq(self) -> int:
-        return int(await self.session.scalar(select(func.max(ChangeRow.seq))) or 0)
-
-    async def since(
-        self, seq: int, limit: int = 1000
-    ) -> Sequence[Row[int, str, uuid.UUID | None, str | None]]:
-        stmt = (
-            select(ChangeRow.seq, ChangeRow.kind, ChangeRow.tenant_id, ChangeRow.subject)
-            .where(ChangeRow.seq > seq)
-            .order_by(ChangeRow.seq)
-            .limit(limit)
-        )
-        return (await self.session.execute(stmt)).all()
 
     async def prune(self, before: datetime) -> None:
         await self.session.execute(delete(ChangeRow).where(ChangeRow.created_at < before))
