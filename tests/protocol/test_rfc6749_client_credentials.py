@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import parse_qsl, quote_plus
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import update
 from pforte.services.context import Context
 from pforte.store.base import utcnow
 from pforte.store.tables import ClientSecretRow
+from pforte.web.protocol.forms import form_pairs
 from tests.conftest import moment, snapshot
 
 pytestmark = pytest.mark.anyio
@@ -286,3 +287,33 @@ async def test_a_refused_request_records_no_use(
     )
     assert refused.status_code == 401
     assert ctx.usage.pending == 0
+
+
+# --- the form parser's fast path is parse_qsl -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "grant_type=client_credentials",
+        "grant_type=client_credentials&scope=a%20b",
+        "scope=a+b&grant_type=x",
+        "a=&b&=c&&d=e=f",
+        "",
+        "&",
+        "x=%C3%A9",
+        "a=1&a=2",
+        "&".join(f"f{i}=v" for i in range(32)),
+    ],
+)
+def test_form_pairs_are_what_parse_qsl_gives(text: str) -> None:
+    expected = parse_qsl(text, keep_blank_values=True, max_num_fields=32)
+    assert form_pairs(text) == expected
+
+
+def test_form_pairs_refuse_too_many_fields_like_parse_qsl() -> None:
+    text = "&".join(f"f{i}=v" for i in range(33))
+    with pytest.raises(ValueError):
+        parse_qsl(text, keep_blank_values=True, max_num_fields=32)
+    with pytest.raises(ValueError):
+        form_pairs(text)

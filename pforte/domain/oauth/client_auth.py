@@ -18,6 +18,10 @@ class ClientCredentials:
     basic: bool
 
 
+def _form_decoded(value: str) -> str:
+    return unquote_plus(value) if "%" in value or "+" in value else value
+
+
 def from_request(authorization: str | None, form: dict[str, str]) -> ClientCredentials:
     posted = "client_secret" in form
     if authorization is not None:
@@ -35,7 +39,7 @@ def from_request(authorization: str | None, form: dict[str, str]) -> ClientCrede
         if not sep:
             raise InvalidClient("malformed Basic credentials", basic=True)
         # The id and secret are form-encoded before Basic encoding (§2.3.1).
-        client_id, secret = unquote_plus(raw_id), unquote_plus(raw_secret)
+        client_id, secret = _form_decoded(raw_id), _form_decoded(raw_secret)
         if "client_id" in form and form["client_id"] != client_id:
             raise InvalidRequest("client_id differs from the authenticated client")
         return ClientCredentials(client_id=client_id, secret=secret, basic=True)
