@@ -317,3 +317,18 @@ def test_form_pairs_refuse_too_many_fields_like_parse_qsl() -> None:
         parse_qsl(text, keep_blank_values=True, max_num_fields=32)
     with pytest.raises(ValueError):
         form_pairs(text)
+
+
+async def test_a_trailing_slash_names_the_same_endpoint(
+    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+) -> None:
+    secret = await new_client(client, admin, tenant)
+    response = await client.post(
+        f"/t/{tenant}/token/", content="grant_type=client_credentials", headers=basic("svc", secret)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"
+    refused = await client.post(
+        f"/t/{tenant}/token//", content="grant_type=client_credentials", headers=basic("svc", secret)
+    )
+    assert refused.status_code == 404

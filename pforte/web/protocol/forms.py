@@ -192,7 +192,8 @@ class FormDispatch:
             path: str = scope["path"]
             if path.startswith("/t/"):
                 slug, sep, name = path[3:].partition("/")
-                endpoint = self.endpoints.get(name) if sep else None
+                # A trailing slash names the same endpoint (as on the admin API): no redirect, no 404.
+                endpoint = self.endpoints.get(name[:-1] if name.endswith("/") else name) if sep else None
                 if endpoint is not None:
                     try:
                         reply = await handle(self.ctx, endpoint, slug, scope, receive)
