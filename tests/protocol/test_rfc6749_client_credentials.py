@@ -36,6 +36,13 @@ async def new_client(client: httpx.AsyncClient, admin: dict[str, str], tenant: s
     return secret
 
 
+async def issue(client: httpx.AsyncClient, tenant: str, secret: str, path: str = "token") -> httpx.Response:
+    """A client_credentials request of ``svc`` with Basic authentication."""
+    return await client.post(
+        f"/t/{tenant}/{path}", content="grant_type=client_credentials", headers=basic("svc", secret)
+    )
+
+
 def assert_error(response: httpx.Response, status: int, error: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
@@ -48,9 +55,7 @@ async def test_basic_auth_issues_an_rfc9068_jwt_verified_through_the_jwks(
     client: httpx.AsyncClient, admin: dict[str, str], tenant: str
 ) -> None:
     secret = await new_client(client, admin, tenant)
-    response = await client.post(
-        f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", secret)
-    )
+    response = await issue(client, tenant, secret)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["pragma"] == "no-cache"
@@ -261,10 +266,7 @@ async def test_last_used_at_is_written_in_batches_not_per_request(
     assert (await client.get(secrets_url, headers=admin)).json()["items"][0]["lastUsedAt"] is None
     before = utcnow()
     for _ in range(3):
-        issued = await client.post(
-            f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", secret)
-        )
-        assert issued.status_code == 200
+        assert (await issue(client, tenant, secret)).status_code == 200
     after = utcnow()
     # The hot path wrote nothing: the uses wait in memory for the next flush (every 30 s).
     assert (await client.get(secrets_url, headers=admin)).json()["items"][0]["lastUsedAt"] is None
@@ -282,10 +284,7 @@ async def test_a_refused_request_records_no_use(
 ) -> None:
     secret = await new_client(client, admin, tenant)
     wrong = secret[:-1] + ("A" if secret[-1] != "A" else "B")
-    refused = await client.post(
-        f"/t/{tenant}/token", content="grant_type=client_credentials", headers=basic("svc", wrong)
-    )
-    assert refused.status_code == 401
+    assert (await issue(client, tenant, wrong)).status_code == 401
     assert ctx.usage.pending == 0
 
 
@@ -323,12 +322,7 @@ async def test_a_trailing_slash_names_the_same_endpoint(
     client: httpx.AsyncClient, admin: dict[str, str], tenant: str
 ) -> None:
     secret = await new_client(client, admin, tenant)
-    response = await client.post(
-        f"/t/{tenant}/token/", content="grant_type=client_credentials", headers=basic("svc", secret)
-    )
+    response = await issue(client, tenant, secret, "token/")
     assert response.status_code == 200, response.text
     assert response.json()["token_type"] == "Bearer"
-    refused = await client.post(
-        f"/t/{tenant}/token//", content="grant_type=client_credentials", headers=basic("svc", secret)
-    )
-    assert refused.status_code == 404
+    assert (await issue(client, tenant, secret, "token//")).status_code == 404
