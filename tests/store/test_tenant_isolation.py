@@ -197,12 +197,21 @@ async def test_secret_count_live_is_scoped(ctx: Context, world: World) -> None:
         assert await repo.count_live(world.a, world.client_pk, now) == 1
 
 
-async def test_secret_valid_at_is_scoped(ctx: Context, world: World) -> None:
-    now = utcnow()
+async def test_secret_all_of_is_scoped(ctx: Context, world: World) -> None:
     async with ctx.db.transaction() as session:
         repo = SecretRepo(session)
-        assert await repo.valid_at(world.b, world.client_pk, now) == []
-        assert len(await repo.valid_at(world.a, world.client_pk, now)) == 1
+        assert await repo.all_of(world.b, world.client_pk) == []
+        assert len(await repo.all_of(world.a, world.client_pk)) == 1
+
+
+async def test_secret_touch_many_is_scoped(ctx: Context, world: World) -> None:
+    at = utcnow().replace(microsecond=0) + timedelta(seconds=5)
+    async with ctx.db.transaction() as session:
+        await SecretRepo(session).touch_many([(world.b, world.secret_id, at)])
+    assert (await credential_row(ctx, world, SecretRepo)).last_used_at is None
+    async with ctx.db.transaction() as session:
+        await SecretRepo(session).touch_many([(world.a, world.secret_id, at)])
+    assert (await credential_row(ctx, world, SecretRepo)).last_used_at == at
 
 
 # SigningKeyRepo and AuditRepo ------------------------------------------------------------------

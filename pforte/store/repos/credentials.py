@@ -95,15 +95,6 @@ class SecretRepo(_CredentialRepo[ClientSecretRow]):
         )
         return int(await self.session.scalar(stmt) or 0)
 
-    async def valid_at(
-        self, tenant_id: uuid.UUID, client_pk: uuid.UUID, now: datetime
-    ) -> list[ClientSecretRow]:
-        """The secrets that authenticate at ``now``: inside ``[start_time, expiration)``."""
-        stmt = self._scoped(tenant_id, client_pk).where(
-            ClientSecretRow.start_time <= now, ClientSecretRow.expiration > now
-        )
-        return list((await self.session.scalars(stmt)).all())
-
 
 class ApiKeyRepo(_CredentialRepo[ApiKeyRow]):
     row = ApiKeyRow

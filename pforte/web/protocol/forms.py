@@ -127,14 +127,14 @@ async def _body(receive: Receive, declared: int | None) -> bytes | None:
 
 async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive) -> Reply:
     set_tenant(slug)
-    content_type = authorization = ""
+    content_type = ""
+    authorization: str | None = None
     declared: int | None = None
-    has_authorization = False
     for name, value in scope["headers"]:
         if name == b"content-type":
             content_type = value.decode("latin-1")
         elif name == b"authorization":
-            authorization, has_authorization = value.decode("latin-1"), True
+            authorization = value.decode("latin-1")
         elif name == b"content-length":
             try:
                 declared = int(value)
@@ -149,21 +149,24 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
         tenant = await ctx.cache.tenant(slug) if SLUG_RE.fullmatch(slug) else None
         if tenant is None:
             return NO_SUCH_TENANT
-        credentials = client_auth.from_request(authorization if has_authorization else None, form)
-        client = await _authenticate(ctx, tenant, credentials)
-        return await endpoint.run(ctx, tenant, client, form, utcnow())
+        credentials = client_auth.from_request(authorization, form)
+        now = utcnow()  # one clock reading for the whole request
+        client = await _authenticate(ctx, tenant, credentials, now)
+        return await endpoint.run(ctx, tenant, client, form, now)
     except OAuthError as exc:
         return error_reply(exc)
 
 
-async def _authenticate(ctx: Context, tenant: TenantView, credentials: ClientCredentials) -> ClientView:
+async def _authenticate(
+    ctx: Context, tenant: TenantView, credentials: ClientCredentials, now: datetime
+) -> ClientView:
     """Client authentication, throttled per client id (``services.throttle``): while blocked,
     429 whatever the credentials; a failure is counted, maybe slowed down, maybe 429."""
     blocked = ctx.throttle.blocked(tenant.slug, credentials.client_id)
     if blocked is not None:
         raise TooManyAttempts(blocked)
     try:
-        return await client_authn.authenticate(ctx, tenant, credentials, utcnow())
+        return await client_authn.authenticate(ctx, tenant, credentials, now)
     except InvalidClient:
         verdict = await ctx.throttle.failed(tenant.slug, credentials.client_id)
         if verdict.retry_after is not None:
