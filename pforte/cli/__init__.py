@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pforte.cli import init, keys, serve
+from pforte.cli import bootstrap, init, keys, serve
 
 app = typer.Typer(
     name="pforte",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("init")(init.init)
+app.command("bootstrap")(bootstrap.bootstrap)
 app.add_typer(keys.app, name="keys")
 
 

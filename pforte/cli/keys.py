@@ -27,7 +27,7 @@ app = typer.Typer(
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="the tenant's slug or id")]
 
 
-def _settings() -> Settings:
+def existing_settings() -> Settings:
     settings = settings_or_exit()
     database = settings.sqlite_file
     if database is not None and not database.exists():
@@ -53,7 +53,7 @@ def _when(moment: datetime | None) -> str:
 
 def rotate(tenant: TenantOption) -> None:
     """Make a new signing key: published now, signing after PFORTE_KEY_PUBLISH_AHEAD seconds."""
-    settings = _settings()
+    settings = existing_settings()
     rotation = run_or_exit(
         settings, lambda ctx: keys.rotate_signing_key(ctx, tenant_ref=tenant, actor=CLI_ACTOR)
     )
@@ -70,7 +70,7 @@ def rotate(tenant: TenantOption) -> None:
 
 def list_keys(tenant: TenantOption) -> None:
     """The tenant's published signing keys, oldest first."""
-    settings = _settings()
+    settings = existing_settings()
     states = run_or_exit(settings, lambda ctx: keys.tenant_keys(ctx, tenant_ref=tenant))
     table = Table(title=f"Signing keys of {tenant}", title_justify="left")
     table.add_column("kid", overflow="fold")

@@ -89,15 +89,22 @@ def secret_window(*, now: datetime, start: datetime | None, expiration: datetime
     """A client secret's window: default start now, default expiration six months after creation;
     the expiration lies between one day and three years after the start."""
     start = _aware(start, "startTime") if start is not None else now
+    # An error about a value the caller did not send names the default it came from.
+    given = expiration is not None
     if expiration is None:
         expiration = max(add_months(now, 6), start + MIN_SECRET_LIFETIME)
     expiration = _aware(expiration, "expiration")
+    said = "" if given else f"not given, so its default (six months from now, {expiration.isoformat()}) "
+
+    def refuse(rule: str) -> Invalid:
+        return Invalid("expiration", f"{said}{rule}" + ("" if given else "; send an expiration"))
+
     if expiration < start + MIN_SECRET_LIFETIME:
-        raise Invalid("expiration", "must be at least one day after startTime")
+        raise refuse("must be at least one day after startTime")
     if expiration > add_months(start, 36):
-        raise Invalid("expiration", "must be at most three years after startTime")
+        raise refuse("must be at most three years after startTime")
     if expiration <= now:
-        raise Invalid("expiration", "must lie in the future")
+        raise refuse("must lie in the future")
     return Window(start=start, expiration=expiration)
 
 

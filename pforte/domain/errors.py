@@ -3,6 +3,7 @@
     DomainError
      ├── NotFound       the named thing does not exist (or is not visible to the caller)
      ├── Conflict       the request contradicts the current state (duplicate id, protected tenant, limit)
+     ├── PreconditionFailed  If-Match names another version than the current one (a lost update)
      ├── Forbidden      the caller is known but lacks a permission
      ├── Unauthorized   the caller could not be identified (no, unknown, revoked or expired credential)
      └── Invalid        the input breaks a rule; names the field
@@ -26,6 +27,10 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
+    pass
+
+
+class PreconditionFailed(DomainError):
     pass
 
 

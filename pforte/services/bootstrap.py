@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from hmac import compare_digest
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pforte.domain.clients import ClientSpec, validate
-from pforte.domain.events import SYSTEM_ACTOR, Event, EventName
+from pforte.domain.clients import CLIENT_CREDENTIALS, ClientSpec, validate
+from pforte.domain.errors import NotFound
+from pforte.domain.events import CLI_ACTOR, SYSTEM_ACTOR, Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, new_id
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.domain.principal import Principal
@@ -19,6 +22,7 @@ from pforte.services.tenants import TenantCreate, insert_tenant
 from pforte.store.base import utcnow
 from pforte.store.migrate import upgrade
 from pforte.store.repos.clients import ClientRepo
+from pforte.store.repos.credentials import SecretRepo
 from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import ClientRow, TenantRow
 
@@ -37,24 +41,30 @@ class BootstrapCredentials:
     api_key: str
 
 
-async def _admin_client(session: AsyncSession, ctx: Context, tenant: TenantRow, client_id: str) -> ClientRow:
+async def _admin_client(
+    session: AsyncSession, ctx: Context, tenant: TenantRow, client_id: str, *, actor: Actor = SYSTEM_ACTOR
+) -> ClientRow:
     spec = validate(
         ClientSpec(
             client_id=client_id,
             client_name="Pforte administration",
-            description="Created at first start; holds tenants:admin.",
+            description="Created at first start; holds tenants:admin."
+            if actor is SYSTEM_ACTOR
+            else "Created by `pforte bootstrap` for recovery; holds tenants:admin.",
             allowed_scopes=[TENANTS_ADMIN],
         ),
         tenant_slug=SYSTEM_TENANT,
     )
     now = utcnow()
-    row = ClientRow(id=new_id(), tenant_id=tenant.id, created_at=now, updated_at=now, **asdict(spec))
+    row = ClientRow(
+        id=new_id(), tenant_id=tenant.id, created_at=now, updated_at=now, version=1, **asdict(spec)
+    )
     ClientRepo(session).add(row)
     await session.flush()
     audit.record(
         session,
         tenant_id=tenant.id,
-        actor=SYSTEM_ACTOR,
+        actor=actor,
         event=Event(EventName.CLIENT_CREATED, "client", client_id, {"allowedScopes": [TENANTS_ADMIN]}),
     )
     return row
@@ -102,22 +112,118 @@ async def initialise(ctx: Context) -> BootstrapCredentials | None:
 
 
 async def ensure_bootstrap_client(ctx: Context) -> None:
-    """PFORTE_BOOTSTRAP_CLIENT_ID/SECRET: create that client in ``system`` if it is missing."""
+    """PFORTE_BOOTSTRAP_CLIENT_ID/SECRET: create that client in ``system`` if it is missing, and
+    repair it if it exists: enabled, ``client_credentials``, ``tenants:admin``, and the secret
+    from the environment among its live secrets (a restart is how automation gets back in)."""
     settings = ctx.settings
     if settings.bootstrap_client_id is None or settings.bootstrap_client_secret is None:
         return
+    value = settings.bootstrap_client_secret.get_secret_value()
+    request = SecretRequest(description="PFORTE_BOOTSTRAP_CLIENT_SECRET", value=value)
     async with ctx.db.transaction() as session:
-        tenant = await TenantRepo(session).get(SYSTEM_TENANT)
+        found = await TenantRepo(session).get(SYSTEM_TENANT)
+        assert found is not None
+        tenant = await TenantRepo(session).lock(found.id)
         assert tenant is not None
-        if await ClientRepo(session).get(tenant.id, settings.bootstrap_client_id) is not None:
+        client = await ClientRepo(session).lock(tenant.id, settings.bootstrap_client_id)
+        if client is None:
+            client = await _admin_client(session, ctx, tenant, settings.bootstrap_client_id)
+            await issue_secret(
+                session, ctx, tenant=tenant, client=client, actor=SYSTEM_ACTOR, request=request
+            )
             return
-        client = await _admin_client(session, ctx, tenant, settings.bootstrap_client_id)
-        value = settings.bootstrap_client_secret.get_secret_value()
-        await issue_secret(
+        await _repair(session, tenant, client)
+        now = utcnow()
+        live = [s for s in await SecretRepo(session).all_of(tenant.id, client.id) if s.expiration > now]
+        if not any(compare_digest(s.value_hash, ctx.hasher.hash(value)) for s in live):
+            await issue_secret(
+                session, ctx, tenant=tenant, client=client, actor=SYSTEM_ACTOR, request=request
+            )
+
+
+async def _repair(session: AsyncSession, tenant: TenantRow, client: ClientRow) -> None:
+    """Make the bootstrap client an administrator again, auditing what had to change."""
+    wanted = {
+        "enabled": True,
+        "require_client_secret": True,
+        "allowed_grant_types": _union(client.allowed_grant_types, CLIENT_CREDENTIALS),
+        "allowed_scopes": _union(client.allowed_scopes, TENANTS_ADMIN),
+    }
+    diff = {
+        to_camel(name): {"from": getattr(client, name), "to": value}
+        for name, value in wanted.items()
+        if getattr(client, name) != value
+    }
+    if not diff:
+        return
+    for name, value in wanted.items():
+        setattr(client, name, value)
+    client.updated_at = utcnow()
+    client.version += 1
+    audit.record(
+        session,
+        tenant_id=tenant.id,
+        actor=SYSTEM_ACTOR,
+        event=Event(EventName.CLIENT_UPDATED, "client", client.client_id, diff),
+    )
+
+
+def _union(values: list[str], extra: str) -> list[str]:
+    return values if extra in values else [*values, extra]
+
+
+RECOVERY_CLIENT_ID = "pforte-recovery"
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryKey:
+    client_id: str
+    api_key: str
+
+
+async def recovery_key(ctx: Context) -> RecoveryKey:
+    """``pforte bootstrap``: a fresh API key with ``tenants:admin`` for ``system``, for when every
+    admin credential is lost (Keycloak's ``kc.sh bootstrap-admin``). It belongs to the client
+    ``pforte-recovery``, created or repaired (enabled, holding ``tenants:admin``) as needed."""
+    await upgrade(ctx.db.engine)
+    async with ctx.db.transaction() as session:
+        found = await TenantRepo(session).get(SYSTEM_TENANT)
+        if found is None:
+            raise NotFound("the system tenant does not exist: run `pforte init` (or `pforte serve`) first")
+        tenant = await TenantRepo(session).lock(found.id)
+        assert tenant is not None
+        client = await ClientRepo(session).lock(tenant.id, RECOVERY_CLIENT_ID)
+        if client is None:
+            client = await _admin_client(session, ctx, tenant, RECOVERY_CLIENT_ID, actor=CLI_ACTOR)
+        elif not client.enabled or TENANTS_ADMIN not in client.allowed_scopes:
+            diff: dict[str, object] = {}
+            if not client.enabled:
+                diff["enabled"] = {"from": False, "to": True}
+                client.enabled = True
+            if TENANTS_ADMIN not in client.allowed_scopes:
+                scopes = _union(client.allowed_scopes, TENANTS_ADMIN)
+                diff["allowedScopes"] = {"from": client.allowed_scopes, "to": scopes}
+                client.allowed_scopes = scopes
+            client.updated_at = utcnow()
+            client.version += 1
+            audit.record(
+                session,
+                tenant_id=tenant.id,
+                actor=CLI_ACTOR,
+                event=Event(EventName.CLIENT_UPDATED, "client", client.client_id, diff),
+            )
+        principal = Principal(
+            tenant_slug=SYSTEM_TENANT,
+            client_id="pforte",
+            permissions=frozenset({TENANTS_ADMIN}),
+            actor=CLI_ACTOR,
+        )
+        key = await issue_api_key(
             session,
             ctx,
             tenant=tenant,
             client=client,
-            actor=SYSTEM_ACTOR,
-            request=SecretRequest(description="PFORTE_BOOTSTRAP_CLIENT_SECRET", value=value),
+            principal=principal,
+            request=ApiKeyRequest(name=f"recovery {utcnow():%Y-%m-%d %H:%M:%S} UTC", scopes=[TENANTS_ADMIN]),
         )
+    return RecoveryKey(client_id=RECOVERY_CLIENT_ID, api_key=key.value)

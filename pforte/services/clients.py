@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clients import SPEC_FIELDS, ClientSpec, validate
 from pforte.domain.errors import Conflict, Invalid, NotFound
@@ -18,45 +21,39 @@ from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import CreatedSecret, SecretRequest, issue_secret
 from pforte.services.tenants import resolve
+from pforte.services.units import client_unit, load_client, tenant_unit
 from pforte.store.base import utcnow
 from pforte.store.repos.clients import ClientRepo
-from pforte.store.tables import ClientRow, TenantRow
+from pforte.store.tables import ClientRow
 
 READ, WRITE = "clients:read", "clients:write"
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def spec_of(row: ClientRow) -> ClientSpec:
     return ClientSpec(**{name: getattr(row, name) for name in SPEC_FIELDS})
 
 
-async def load(session: AsyncSession, tenant: TenantRow, client_id: str) -> ClientRow:
-    row = await ClientRepo(session).get(tenant.id, client_id)
-    if row is None:
-        raise NotFound(f"client {client_id!r} does not exist in tenant {tenant.slug!r}")
-    return row
+load = load_client
 
 
 async def create_client(
     ctx: Context, principal: Principal, tenant_ref: str, spec: ClientSpec
 ) -> tuple[ClientRow, CreatedSecret | None]:
     try:
-        async with ctx.db.transaction() as session:
-            tenant = await resolve(session, principal, tenant_ref, WRITE)
+        async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
+            session, tenant = unit.session, unit.tenant
             spec = validate(spec, tenant_slug=tenant.slug)
             principal.require_all(spec.permissions())
             repo = ClientRepo(session)
             if await repo.get(tenant.id, spec.client_id) is not None:
                 raise Conflict(f"a client with clientId {spec.client_id!r} exists in this tenant")
             now = utcnow()
-            row = ClientRow(id=new_id(), tenant_id=tenant.id, created_at=now, updated_at=now, **asdict(spec))
+            row = ClientRow(
+                id=new_id(), tenant_id=tenant.id, created_at=now, updated_at=now, version=1, **asdict(spec)
+            )
             repo.add(row)
             await session.flush()
-            fields = {camel(k): v for k, v in asdict(spec).items()}
+            fields = {to_camel(k): v for k, v in asdict(spec).items()}
             audit.record(
                 session,
                 tenant_id=tenant.id,
@@ -93,59 +90,110 @@ async def list_clients(
         return await ClientRepo(session).page(tenant.id, cursor=cursor, limit=size)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadOnly:
+    """The read-only members of a client's GET, sent back with a PUT (or PATCH): ignored when
+    equal to what is stored, refused when not (a tool must not believe it changed them)."""
+
+    id: uuid.UUID | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def _check_read_only(row: ClientRow, given: ReadOnly) -> None:
+    for name in ("id", "created_at", "updated_at"):
+        value = getattr(given, name)
+        if value is not None and value != getattr(row, name):
+            raise Invalid(to_camel(name), "is read-only and differs from the stored value; leave it out")
+
+
 async def replace_client(
-    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, spec: ClientSpec
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    spec: ClientSpec,
+    *,
+    read_only: ReadOnly = ReadOnly(),
+    if_match: str | None = None,
 ) -> ClientRow:
     """PUT: every field not given takes its default."""
-    return await _update(ctx, principal, tenant_ref, client_id, lambda _old: spec)
+    return await _update(
+        ctx, principal, tenant_ref, client_id, lambda _old: spec, read_only=read_only, if_match=if_match
+    )
 
 
 async def patch_client(
-    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, changes: dict[str, Any]
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    changes: dict[str, Any],
+    *,
+    read_only: ReadOnly = ReadOnly(),
+    if_match: str | None = None,
 ) -> ClientRow:
     """PATCH (JSON merge patch, RFC 7396): only the fields given change."""
-    return await _update(ctx, principal, tenant_ref, client_id, lambda old: replace(old, **changes))
+    return await _update(
+        ctx,
+        principal,
+        tenant_ref,
+        client_id,
+        lambda old: replace(old, **changes),
+        read_only=read_only,
+        if_match=if_match,
+    )
 
 
 async def _update(
-    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, change: Any
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    change: Callable[[ClientSpec], ClientSpec],
+    *,
+    read_only: ReadOnly,
+    if_match: str | None,
 ) -> ClientRow:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        row = await load(session, tenant, client_id)
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE, if_match=if_match) as unit:
+        row = unit.client
+        _check_read_only(row, read_only)
         old = spec_of(row)
-        new: ClientSpec = change(old)
+        new = change(old)
         if new.client_id != client_id:
             raise Invalid("clientId", "cannot be changed; create a new client instead")
-        new = validate(new, tenant_slug=tenant.slug)
-        principal.require_all(old.permissions() | new.permissions())
+        new = validate(new, tenant_slug=unit.tenant.slug)
+        # Only what the change adds is a grant; what the client already holds is not.
+        principal.require_all(new.permissions() - old.permissions())
         old_fields, new_fields = asdict(old), asdict(new)
         diff = {
-            camel(k): {"from": old_fields[k], "to": v} for k, v in new_fields.items() if old_fields[k] != v
+            to_camel(k): {"from": old_fields[k], "to": v} for k, v in new_fields.items() if old_fields[k] != v
         }
         if diff:
             for name, value in new_fields.items():
                 setattr(row, name, value)
             row.updated_at = utcnow()
+            row.version += 1
             audit.record(
-                session,
-                tenant_id=tenant.id,
+                unit.session,
+                tenant_id=unit.tenant.id,
                 actor=principal.actor,
                 event=Event(EventName.CLIENT_UPDATED, "client", client_id, diff),
             )
-        return row
+    return row
 
 
-async def delete_client(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> None:
+async def delete_client(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, *, if_match: str | None = None
+) -> None:
     """Its secrets and API keys go with it (ON DELETE CASCADE), and stop working at once."""
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        row = await load(session, tenant, client_id)
-        principal.require_all(spec_of(row).permissions())
-        await ClientRepo(session).delete(tenant.id, client_id)
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE, if_match=if_match) as unit:
+        principal.require_all(spec_of(unit.client).permissions())
+        if not await ClientRepo(unit.session).delete(unit.tenant.id, client_id):
+            raise NotFound(f"client {client_id!r} does not exist in tenant {unit.tenant.slug!r}")
         audit.record(
-            session,
-            tenant_id=tenant.id,
+            unit.session,
+            tenant_id=unit.tenant.id,
             actor=principal.actor,
             event=Event(EventName.CLIENT_DELETED, "client", client_id),
         )

@@ -21,8 +21,9 @@ from pforte.domain.principal import Principal
 from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.tenants import resolve
+from pforte.services.units import client_unit
+from pforte.services.units import load_client as _client
 from pforte.store.base import utcnow
-from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
 
@@ -47,8 +48,11 @@ class CreatedSecret:
 
 @dataclass(frozen=True, slots=True)
 class ApiKeyRequest:
-    name: str
-    scopes: list[str]
+    """``name`` None: a generated one; ``scopes`` None: every permission the client holds
+    (awork's one-click "+")."""
+
+    name: str | None = None
+    scopes: list[str] | None = None
     expiration: datetime | None = None
 
 
@@ -56,13 +60,6 @@ class ApiKeyRequest:
 class CreatedApiKey:
     row: ApiKeyRow
     value: str
-
-
-async def _client(session: AsyncSession, tenant: TenantRow, client_id: str) -> ClientRow:
-    row = await ClientRepo(session).get(tenant.id, client_id)
-    if row is None:
-        raise NotFound(f"client {client_id!r} does not exist in tenant {tenant.slug!r}")
-    return row
 
 
 def _client_permissions(client: ClientRow) -> frozenset[str]:
@@ -118,14 +115,12 @@ async def issue_secret(
 async def create_secret(
     ctx: Context, principal: Principal, tenant_ref: str, client_id: str, request: SecretRequest
 ) -> CreatedSecret:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        client = await _client(session, tenant, client_id)
-        principal.require_all(_client_permissions(client))
-        if not client.require_client_secret:
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
+        principal.require_all(_client_permissions(unit.client))
+        if not unit.client.require_client_secret:
             raise Conflict("a public client (requireClientSecret: false) has no secrets")
         return await issue_secret(
-            session, ctx, tenant=tenant, client=client, actor=principal.actor, request=request
+            unit.session, ctx, tenant=unit.tenant, client=unit.client, actor=principal.actor, request=request
         )
 
 
@@ -148,16 +143,14 @@ async def list_secrets(
 async def revoke_secret(
     ctx: Context, principal: Principal, tenant_ref: str, client_id: str, secret_id: str
 ) -> None:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        client = await _client(session, tenant, client_id)
-        principal.require_all(_client_permissions(client))
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
+        principal.require_all(_client_permissions(unit.client))
         sid = _uuid(secret_id)
-        if sid is None or not await SecretRepo(session).delete(tenant.id, client.id, sid):
+        if sid is None or not await SecretRepo(unit.session).delete(unit.tenant.id, unit.client.id, sid):
             raise NotFound(f"secret {secret_id!r} does not exist for client {client_id!r}")
         audit.record(
-            session,
-            tenant_id=tenant.id,
+            unit.session,
+            tenant_id=unit.tenant.id,
             actor=principal.actor,
             event=Event(EventName.CLIENT_SECRET_REVOKED, "client_secret", secret_id, {"clientId": client_id}),
         )
@@ -166,11 +159,9 @@ async def revoke_secret(
 async def create_api_key(
     ctx: Context, principal: Principal, tenant_ref: str, client_id: str, request: ApiKeyRequest
 ) -> CreatedApiKey:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        client = await _client(session, tenant, client_id)
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
         return await issue_api_key(
-            session, ctx, tenant=tenant, client=client, principal=principal, request=request
+            unit.session, ctx, tenant=unit.tenant, client=unit.client, principal=principal, request=request
         )
 
 
@@ -184,13 +175,20 @@ async def issue_api_key(
     request: ApiKeyRequest,
 ) -> CreatedApiKey:
     now = utcnow()
-    name = request.name.strip()
+    granted = _client_permissions(client)
+    name = f"API key {now:%Y-%m-%d %H:%M:%S} UTC" if request.name is None else request.name.strip()
     if not name:
         raise Invalid("name", "must not be empty")
-    scopes = list(dict.fromkeys(request.scopes))
+    if request.scopes is None:
+        scopes = sorted(granted)
+        if not scopes:
+            raise Invalid(
+                "scopes", "not given, so the client's permissions were meant, but the client holds none"
+            )
+    else:
+        scopes = list(dict.fromkeys(request.scopes))
     if not scopes:
         raise Invalid("scopes", "name at least one permission")
-    granted = _client_permissions(client)
     for i, scope in enumerate(scopes):
         if scope not in granted:
             raise Invalid(f"scopes[{i}]", f"{scope!r} is not among the client's permissions")
@@ -245,16 +243,14 @@ async def list_api_keys(
 async def revoke_api_key(
     ctx: Context, principal: Principal, tenant_ref: str, client_id: str, key_id: str
 ) -> None:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, WRITE)
-        client = await _client(session, tenant, client_id)
-        principal.require_all(_client_permissions(client))
+    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
+        principal.require_all(_client_permissions(unit.client))
         kid = _uuid(key_id)
-        if kid is None or not await ApiKeyRepo(session).delete(tenant.id, client.id, kid):
+        if kid is None or not await ApiKeyRepo(unit.session).delete(unit.tenant.id, unit.client.id, kid):
             raise NotFound(f"API key {key_id!r} does not exist for client {client_id!r}")
         audit.record(
-            session,
-            tenant_id=tenant.id,
+            unit.session,
+            tenant_id=unit.tenant.id,
             actor=principal.actor,
             event=Event(EventName.API_KEY_REVOKED, "api_key", key_id, {"clientId": client_id}),
         )

@@ -12,6 +12,7 @@ from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, check_slug, new_id
 from pforte.domain.pagination import Page, check_limit
 from pforte.domain.permissions import TENANTS_ADMIN
+from pforte.domain.preconditions import check_if_match
 from pforte.domain.principal import Principal
 from pforte.security.keys import ALGORITHMS
 from pforte.services import audit, changes, keys
@@ -68,6 +69,7 @@ async def insert_tenant(
         signing_alg=data.signing_alg,
         created_at=now,
         updated_at=now,
+        version=1,
     )
     repo.add(tenant)
     await session.flush()
@@ -119,20 +121,30 @@ async def get_tenant(ctx: Context, principal: Principal, ref: str) -> TenantRow:
         return tenant
 
 
+async def _held(session: AsyncSession, ref: str, if_match: str | None) -> TenantRow:
+    """The tenant ``ref`` names, held for this transaction, at the version ``If-Match`` names."""
+    repo = TenantRepo(session)
+    found = await repo.get(ref)
+    tenant = None if found is None else await repo.lock(found.id)
+    if tenant is None:
+        raise NotFound(f"tenant {ref!r} does not exist")
+    check_if_match(if_match, tenant.version)
+    return tenant
+
+
 async def update_tenant(
-    ctx: Context, principal: Principal, ref: str, *, display_name: str | None
+    ctx: Context, principal: Principal, ref: str, *, display_name: str | None, if_match: str | None = None
 ) -> TenantRow:
     _operator(principal)
     async with ctx.db.transaction() as session:
-        tenant = await TenantRepo(session).get(ref)
-        if tenant is None:
-            raise NotFound(f"tenant {ref!r} does not exist")
+        tenant = await _held(session, ref, if_match)
         changes: dict[str, object] = {}
         if display_name is not None and display_name != tenant.display_name:
             changes["displayName"] = {"from": tenant.display_name, "to": display_name}
             tenant.display_name = display_name
         if changes:
             tenant.updated_at = utcnow()
+            tenant.version += 1
             audit.record(
                 session,
                 tenant_id=tenant.id,
@@ -142,13 +154,11 @@ async def update_tenant(
         return tenant
 
 
-async def delete_tenant(ctx: Context, principal: Principal, ref: str) -> None:
+async def delete_tenant(ctx: Context, principal: Principal, ref: str, *, if_match: str | None = None) -> None:
     _operator(principal)
     async with ctx.db.transaction() as session:
         repo = TenantRepo(session)
-        tenant = await repo.get(ref)
-        if tenant is None:
-            raise NotFound(f"tenant {ref!r} does not exist")
+        tenant = await _held(session, ref, if_match)
         if tenant.slug == SYSTEM_TENANT:
             raise Conflict("the system tenant cannot be deleted")
         system = await repo.get(SYSTEM_TENANT)

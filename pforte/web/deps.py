@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pforte.domain.errors import Unauthorized
@@ -58,3 +58,11 @@ Limit = Annotated[int | None, Query(description="page size (default 50, capped)"
 ClientIdPath = Annotated[str, Path(alias="clientId", description="the client's clientId")]
 SecretIdPath = Annotated[str, Path(alias="secretId")]
 KeyIdPath = Annotated[str, Path(alias="keyId")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="the ETag of a previous GET: the change is made only if the resource is still "
+        "at that version (else 412)",
+    ),
+]

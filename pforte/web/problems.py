@@ -14,7 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from pforte.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from pforte.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 from pforte.observability import current_request_id, log
 
 MEDIA_TYPE = "application/problem+json"
@@ -29,6 +37,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
     "conflict": (409, "Conflict"),
+    "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Request body too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation failed"),
@@ -65,6 +74,8 @@ def from_domain(exc: DomainError) -> Response:
         return problem("not-found", exc.message)
     if isinstance(exc, Conflict):
         return problem("conflict", exc.message)
+    if isinstance(exc, PreconditionFailed):
+        return problem("precondition-failed", exc.message)
     if isinstance(exc, Forbidden):
         challenge = f'{BEARER_CHALLENGE}, error="insufficient_scope"'
         if exc.scope:

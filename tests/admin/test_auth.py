@@ -355,7 +355,6 @@ async def test_no_principal_grants_what_it_does_not_hold(
             f"{base}/api-keys", json={"name": "k", "scopes": ["users:write"]}, headers=bearer(key)
         ),
         await client.delete(f"{base}/secrets/{strong.json()['secret']['id']}", headers=bearer(key)),
-        await client.patch(base, json={"description": "mine now"}, headers=bearer(key)),
         await client.delete(base, headers=bearer(key)),
         await client.post(
             f"{BASE}/{tenant}/clients",
@@ -366,7 +365,20 @@ async def test_no_principal_grants_what_it_does_not_hold(
     for response in refused:
         body = assert_problem(response, 403, "forbidden")
         assert "users:write" in body["detail"]
+    # A change is judged by what it adds: users:read would be new, users:write is held already.
+    adding = await client.patch(
+        base, json={"allowedScopes": ["users:write", "users:read"]}, headers=bearer(key)
+    )
+    body = assert_problem(adding, 403, "forbidden")
+    assert body["detail"] == "cannot grant permissions the caller lacks: users:read"
     assert await snapshot(ctx) == before
+
+    # Editing what the client has (nothing granted) is a write the key may make.
+    edited = await client.patch(base, json={"description": "edited"}, headers=bearer(key))
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["allowedScopes"] == ["users:write"]
+    narrowed = await client.patch(base, json={"allowedScopes": []}, headers=bearer(key))
+    assert narrowed.status_code == 200, narrowed.text
 
     # Reading the strong client's credential metadata is a read.
     listed = await client.get(f"{base}/secrets", headers=bearer(key))

@@ -529,10 +529,8 @@ KEY_ERRORS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     ("not-a-permission", lambda: {"name": "k", "scopes": ["reports"]}, "scopes[0]"),
     ("tenants-admin", lambda: {"name": "k", "scopes": ["tenants:admin"]}, "scopes[0]"),
     ("empty-scopes", lambda: {"name": "k", "scopes": []}, "scopes"),
-    ("missing-scopes", lambda: {"name": "k"}, "scopes"),
     ("empty-name", lambda: {"name": "", "scopes": ["clients:read"]}, "name"),
     ("blank-name", lambda: {"name": "   ", "scopes": ["clients:read"]}, "name"),
-    ("missing-name", lambda: {"scopes": ["clients:read"]}, "name"),
     (
         "past-expiration",
         lambda: {"name": "k", "scopes": ["clients:read"], "expiration": _later(-1).isoformat()},
@@ -571,6 +569,38 @@ async def test_api_key_errors_name_the_field_and_change_nothing(
     response = await client.post(keys_url(tenant, app["clientId"]), json=body(), headers=admin)
     problem = assert_problem(response, 422, "validation-error")
     assert [e["field"] for e in problem["errors"]] == [field]
+    assert await snapshot(ctx) == before
+
+
+@pytest.mark.parametrize("body", [{}, None], ids=["empty-object", "no-body"])
+async def test_api_key_with_nothing_said_gets_a_name_and_the_clients_permissions(
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str, body: dict[str, Any] | None
+) -> None:
+    """awork's one-click "+": no name, no scopes."""
+    app = await new_client(client, admin, tenant, allowedScopes=["users:read", "clients:read", "reports"])
+    url = keys_url(tenant, app["clientId"])
+    response = await (
+        client.post(url, json=body, headers=admin) if body is not None else client.post(url, headers=admin)
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["scopes"] == ["clients:read", "users:read"]
+    assert created["name"].startswith("API key 20")
+    assert created["value"].startswith("pfk_")
+    # The key works, with exactly those permissions.
+    listed = await client.get(f"{BASE}/{tenant}/clients", headers=bearer(created["value"]))
+    assert listed.status_code == 200
+
+
+async def test_api_key_with_nothing_said_for_a_client_without_permissions_is_422(
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
+) -> None:
+    app = await new_client(client, admin, tenant, allowedScopes=["reports"])
+    before = await snapshot(ctx)
+    response = await client.post(keys_url(tenant, app["clientId"]), json={}, headers=admin)
+    problem = assert_problem(response, 422, "validation-error")
+    assert [e["field"] for e in problem["errors"]] == ["scopes"]
+    assert "holds none" in problem["detail"]
     assert await snapshot(ctx) == before
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
+from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
 from pforte.store.tables import ClientRow
 
@@ -23,10 +24,20 @@ class ClientRepo:
     async def get(self, tenant_id: uuid.UUID, client_id: str) -> ClientRow | None:
         return await self.session.scalar(self._scoped(tenant_id).where(ClientRow.client_id == client_id))
 
+    async def lock(self, tenant_id: uuid.UUID, client_id: str) -> ClientRow | None:
+        """The client, held until this transaction ends (see ``locking``); None if it is gone."""
+        where = (ClientRow.tenant_id == tenant_id) & (ClientRow.client_id == client_id)
+        return await hold(self.session, self._scoped(tenant_id).where(where), ClientRow, where)
+
     async def page(self, tenant_id: uuid.UUID, *, cursor: str | None, limit: int) -> Page[ClientRow]:
         return await keyset_page(
             self.session, self._scoped(tenant_id), ClientRow.client_id, cursor=cursor, limit=limit
         )
+
+    async def enabled(self, tenant_id: uuid.UUID) -> list[ClientRow]:
+        """Every enabled client of the tenant (the system tenant's few, for the lock-out rule)."""
+        stmt = self._scoped(tenant_id).where(ClientRow.enabled.is_(True)).order_by(ClientRow.client_id)
+        return list((await self.session.scalars(stmt)).all())
 
     async def count(self, tenant_id: uuid.UUID) -> int:
         stmt = select(func.count()).select_from(ClientRow).where(ClientRow.tenant_id == tenant_id)

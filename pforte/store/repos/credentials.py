@@ -99,6 +99,13 @@ class SecretRepo(_CredentialRepo[ClientSecretRow]):
 class ApiKeyRepo(_CredentialRepo[ApiKeyRow]):
     row = ApiKeyRow
 
+    async def live(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, now: datetime) -> list[ApiKeyRow]:
+        """The client's keys that have not expired at ``now``."""
+        stmt = self._scoped(tenant_id, client_pk).where(
+            (ApiKeyRow.expiration.is_(None)) | (ApiKeyRow.expiration > now)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def authenticate(self, value_hash: str) -> tuple[ApiKeyRow, ClientRow, TenantRow] | None:
         """The key with this hash, its client and its tenant: the one look-up that is not
         scoped by a tenant, because it is how the caller's tenant becomes known."""

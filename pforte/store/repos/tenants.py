@@ -6,10 +6,11 @@ import builtins
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
+from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
 from pforte.store.tables import SigningKeyRow, TenantRow
 
@@ -32,16 +33,15 @@ class TenantRepo:
     async def page(self, *, cursor: str | None, limit: int) -> Page[TenantRow]:
         return await keyset_page(self.session, select(TenantRow), TenantRow.slug, cursor=cursor, limit=limit)
 
-    async def lock(self, tenant_id: uuid.UUID) -> TenantRow | None:
-        """The tenant's row, with every other writer of it held off until this transaction ends:
-        ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite (one writer at a time) a write that makes
-        this transaction the writer before anything is read."""
-        if self.session.get_bind().dialect.name == "sqlite":
-            await self.session.execute(
-                update(TenantRow).where(TenantRow.id == tenant_id).values(slug=TenantRow.slug)
-            )
-        stmt = select(TenantRow).where(TenantRow.id == tenant_id).with_for_update()
-        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+    async def lock(self, tenant_id: uuid.UUID, *, shared: bool = False) -> TenantRow | None:
+        """The tenant's row, held until this transaction ends (None if it is gone).
+
+        Exclusive: every other writer of the tenant waits. Shared: the tenant cannot be deleted
+        meanwhile, while other shared holders (children being added) go on (``FOR KEY SHARE``).
+        SQLite has one writer at a time: a write that makes this transaction the writer, before
+        anything is read, serialises both kinds."""
+        stmt = select(TenantRow).where(TenantRow.id == tenant_id)
+        return await hold(self.session, stmt, TenantRow, TenantRow.id == tenant_id, shared=shared)
 
     async def with_keys_older_than(self, created_before: datetime) -> list[uuid.UUID]:
         """Every tenant whose newest signing key was made before ``created_before`` (or that has

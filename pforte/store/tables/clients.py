@@ -42,3 +42,5 @@ class ClientRow(TenantOwned, Base):
     refresh_token_lifetime: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Raised by every change; the ETag of the client (If-Match detects lost updates).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

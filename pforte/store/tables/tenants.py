@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pforte.store.base import Base, TenantOwned
@@ -21,6 +21,8 @@ class TenantRow(Base):
     signing_alg: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Raised by every change; the ETag of the tenant (If-Match detects lost updates).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SigningKeyRow(TenantOwned, Base):

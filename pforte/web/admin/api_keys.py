@@ -35,8 +35,13 @@ async def list_api_keys(
 
 @router.post("", status_code=201, response_model=ApiKeyCreated)
 async def create_api_key(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, body: ApiKeyCreate
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    body: ApiKeyCreate | None = None,
 ) -> ApiKeyCreated:
+    body = body or ApiKeyCreate()
     request = ApiKeyRequest(name=body.name, scopes=body.scopes, expiration=body.expiration)
     created = await service.create_api_key(ctx, principal, tenant, client_id, request)
     return ApiKeyCreated(**ApiKeyPublic.model_validate(created.row).model_dump(), value=created.value)

@@ -7,10 +7,13 @@ from dataclasses import fields
 from fastapi import APIRouter, Response
 
 from pforte.domain.clients import ClientSpec
+from pforte.domain.preconditions import etag
 from pforte.services import clients as service
+from pforte.store.tables import ClientRow
 from pforte.web.admin.schemas import (
     ClientCreate,
     ClientCreated,
+    ClientFields,
     ClientPublic,
     ClientUpdate,
     PageOut,
@@ -20,6 +23,7 @@ from pforte.web.deps import (
     ClientIdPath,
     ContextDep,
     Cursor,
+    IfMatch,
     Limit,
     PrincipalDep,
     TenantRef,
@@ -29,9 +33,18 @@ router = APIRouter(prefix="/tenants/{tenant}/clients", tags=["clients"])
 _SPEC = frozenset(f.name for f in fields(ClientSpec))
 
 
-def _spec(body: ClientUpdate, client_id: str) -> ClientSpec:
-    values = body.model_dump(exclude={"client_id"})
+def _spec(body: ClientFields, client_id: str) -> ClientSpec:
+    values = body.model_dump(include=set(_SPEC - {"client_id"}))
     return ClientSpec(client_id=body.client_id or client_id, **values)
+
+
+def _read_only(body: ClientUpdate) -> service.ReadOnly:
+    return service.ReadOnly(id=body.id, created_at=body.created_at, updated_at=body.updated_at)
+
+
+def _public(row: ClientRow, response: Response) -> ClientPublic:
+    response.headers["ETag"] = etag(row.version)
+    return ClientPublic.model_validate(row)
 
 
 @router.get("", response_model=PageOut[ClientPublic])
@@ -44,40 +57,67 @@ async def list_clients(
 
 @router.post("", status_code=201, response_model=ClientCreated)
 async def create_client(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate
+    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate, response: Response
 ) -> ClientCreated:
     row, secret = await service.create_client(ctx, principal, tenant, _spec(body, body.client_id))
+    response.headers["ETag"] = etag(row.version)
     first = secret_created(secret) if secret is not None else None
     return ClientCreated(**ClientPublic.model_validate(row).model_dump(), secret=first)
 
 
 @router.get("/{clientId}", response_model=ClientPublic)
 async def get_client(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath
+    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, response: Response
 ) -> ClientPublic:
-    return ClientPublic.model_validate(await service.get_client(ctx, principal, tenant, client_id))
+    return _public(await service.get_client(ctx, principal, tenant, client_id), response)
 
 
 @router.put("/{clientId}", response_model=ClientPublic)
 async def replace_client(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, body: ClientUpdate
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    body: ClientUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ClientPublic:
-    row = await service.replace_client(ctx, principal, tenant, client_id, _spec(body, client_id))
-    return ClientPublic.model_validate(row)
+    row = await service.replace_client(
+        ctx,
+        principal,
+        tenant,
+        client_id,
+        _spec(body, client_id),
+        read_only=_read_only(body),
+        if_match=if_match,
+    )
+    return _public(row, response)
 
 
 @router.patch("/{clientId}", response_model=ClientPublic)
 async def patch_client(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, body: ClientUpdate
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    body: ClientUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> ClientPublic:
     changes = {name: getattr(body, name) for name in body.model_fields_set if name in _SPEC}
-    row = await service.patch_client(ctx, principal, tenant, client_id, changes)
-    return ClientPublic.model_validate(row)
+    row = await service.patch_client(
+        ctx, principal, tenant, client_id, changes, read_only=_read_only(body), if_match=if_match
+    )
+    return _public(row, response)
 
 
 @router.delete("/{clientId}", status_code=204, response_class=Response)
 async def delete_client(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    client_id: ClientIdPath,
+    if_match: IfMatch = None,
 ) -> Response:
-    await service.delete_client(ctx, principal, tenant, client_id)
+    await service.delete_client(ctx, principal, tenant, client_id, if_match=if_match)
     return Response(status_code=204)

@@ -72,8 +72,8 @@ class SigningKeyPublic(Outgoing):
 # --- clients -------------------------------------------------------------------------------
 
 
-class ClientUpdate(Incoming):
-    """PUT: fields not given take their defaults. PATCH: only fields given change."""
+class ClientFields(Incoming):
+    """Every setting of a client (DESIGN.md §3), with its default."""
 
     client_id: StrictStr | None = None
     client_name: Text200 | None = None
@@ -100,7 +100,17 @@ class ClientUpdate(Incoming):
     refresh_token_lifetime: StrictInt = 30 * 24 * 3600
 
 
-class ClientCreate(ClientUpdate):
+class ClientUpdate(ClientFields):
+    """PUT: fields not given take their defaults. PATCH: only fields given change."""
+
+    # The read-only members of the client's GET, so that GET → edit → PUT works: ignored when
+    # equal to the stored values, 422 when not.
+    id: uuid.UUID | None = Field(None, description="read-only; accepted when equal to the stored value")
+    created_at: datetime | None = Field(None, description="read-only; accepted when equal")
+    updated_at: datetime | None = Field(None, description="read-only; accepted when equal")
+
+
+class ClientCreate(ClientFields):
     client_id: StrictStr
 
 
@@ -168,8 +178,10 @@ class ClientCreated(ClientPublic):
 
 
 class ApiKeyCreate(Incoming):
-    name: Text200
-    scopes: Annotated[list[StrictStr], Field(max_length=50)]
+    name: Text200 | None = Field(None, description="default: generated from the time of creation")
+    scopes: Annotated[list[StrictStr], Field(max_length=50)] | None = Field(
+        None, description="a subset of the client's permissions; default: all of them"
+    )
     expiration: datetime | None = Field(None, description="default: none")
 
 

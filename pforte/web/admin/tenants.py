@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from pforte.domain.preconditions import etag
 from pforte.services import tenants as service
 from pforte.services.context import Context
 from pforte.store.tables import TenantRow
 from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate
-from pforte.web.deps import ContextDep, Cursor, Limit, PrincipalDep, TenantRef
+from pforte.web.deps import ContextDep, Cursor, IfMatch, Limit, PrincipalDep, TenantRef
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
 
-def public(ctx: Context, row: TenantRow) -> TenantPublic:
+def public(ctx: Context, row: TenantRow, response: Response | None = None) -> TenantPublic:
+    if response is not None:
+        response.headers["ETag"] = etag(row.version)
     return TenantPublic(
         id=row.id,
         slug=row.slug,
@@ -34,24 +37,38 @@ async def list_tenants(
 
 
 @router.post("", status_code=201, response_model=TenantPublic)
-async def create_tenant(ctx: ContextDep, principal: PrincipalDep, body: TenantCreate) -> TenantPublic:
+async def create_tenant(
+    ctx: ContextDep, principal: PrincipalDep, body: TenantCreate, response: Response
+) -> TenantPublic:
     data = service.TenantCreate(slug=body.slug, display_name=body.display_name, signing_alg=body.signing_alg)
-    return public(ctx, await service.create_tenant(ctx, principal, data))
+    return public(ctx, await service.create_tenant(ctx, principal, data), response)
 
 
 @router.get("/{tenant}", response_model=TenantPublic)
-async def get_tenant(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> TenantPublic:
-    return public(ctx, await service.get_tenant(ctx, principal, tenant))
+async def get_tenant(
+    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, response: Response
+) -> TenantPublic:
+    return public(ctx, await service.get_tenant(ctx, principal, tenant), response)
 
 
 @router.patch("/{tenant}", response_model=TenantPublic)
 async def update_tenant(
-    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: TenantUpdate
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    tenant: TenantRef,
+    body: TenantUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> TenantPublic:
-    return public(ctx, await service.update_tenant(ctx, principal, tenant, display_name=body.display_name))
+    row = await service.update_tenant(
+        ctx, principal, tenant, display_name=body.display_name, if_match=if_match
+    )
+    return public(ctx, row, response)
 
 
 @router.delete("/{tenant}", status_code=204, response_class=Response)
-async def delete_tenant(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> Response:
-    await service.delete_tenant(ctx, principal, tenant)
+async def delete_tenant(
+    ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, if_match: IfMatch = None
+) -> Response:
+    await service.delete_tenant(ctx, principal, tenant, if_match=if_match)
     return Response(status_code=204)

@@ -1,0 +1,43 @@
+"""Holding an aggregate's row for the rest of a transaction, the same way on both databases.
+
+Changes that check an invariant (at most ten live secrets, the rules between a client's
+fields, the last holder of ``tenants:admin``) read, validate and write while they hold the
+row of the aggregate the invariant belongs to, so that parallel requests run one after the
+other instead of each validating a state the other is about to change.
+
+- PostgreSQL: ``SELECT … FOR UPDATE`` (or ``FOR KEY SHARE`` when the caller only needs the row
+  to stay: children being added to a parent that must not be deleted meanwhile).
+- SQLite: one writer at a time. A no-op ``UPDATE`` of the row makes this transaction the writer
+  before anything is read (pysqlite opens the transaction at the first write), so a second
+  writer waits at its own first statement (``busy_timeout``) and then reads what the first
+  committed. Reads made before it ran outside a transaction, so no stale snapshot is upgraded.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+RowT = TypeVar("RowT")
+
+
+async def hold(
+    session: AsyncSession,
+    stmt: Select[RowT],
+    table: type[Any],
+    where: ColumnElement[bool],
+    *,
+    shared: bool = False,
+) -> RowT | None:
+    """Run ``stmt`` (which selects the rows ``where`` names, of ``table``) holding those rows;
+    fresh values, not those this session may have read before."""
+    if session.get_bind().dialect.name == "sqlite":
+        core = table.__table__
+        pk = core.primary_key.columns[0]
+        await session.execute(update(core).where(where).values({pk.name: pk}))
+        locked = stmt
+    else:
+        locked = stmt.with_for_update(read=shared, key_share=shared)
+    return await session.scalar(locked.execution_options(populate_existing=True))
