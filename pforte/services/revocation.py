@@ -14,16 +14,24 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from pforte.domain import credentials as cred
+from pforte.domain.errors import Conflict
 from pforte.domain.events import Actor, Event, EventName
-from pforte.domain.oauth.errors import UnauthorizedClient
-from pforte.services import audit, changes, tokens
+from pforte.domain.ids import SYSTEM_TENANT
+from pforte.domain.oauth.errors import InvalidRequest, UnauthorizedClient
+from pforte.domain.permissions import TENANTS_ADMIN
+from pforte.services import audit, changes, lockout, tokens
 from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.credentials import ApiKeyRepo
+from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import RevokedTokenRow
 
 NOT_YOURS = "the token was not issued to this client"
+LAST_ADMIN = (
+    "this API key is the last credential holding tenants:admin; create another first "
+    "(or run pforte bootstrap), then revoke it"
+)
 
 
 async def revoke(ctx: Context, tenant: TenantView, caller: ClientView, token: str, now: datetime) -> None:
@@ -60,7 +68,17 @@ async def _revoke_api_key(ctx: Context, tenant: TenantView, caller: ClientView, 
         key, client, _ = found
         if client.id != caller.pk:
             raise UnauthorizedClient(NOT_YOURS)
-        await repo.delete(tenant.id, client.id, key.id)
+        guarded = tenant.slug == SYSTEM_TENANT and TENANTS_ADMIN in key.scopes
+        if guarded:  # the last way in with tenants:admin stays (lockout); held as the admin API holds it
+            await TenantRepo(session).lock(tenant.id)
+            before = await lockout.ways_in(session, tenant.id)
+        if not await repo.delete(tenant.id, client.id, key.id):
+            return  # revoked by a concurrent request: the same outcome
+        if guarded:
+            try:
+                lockout.refuse_last(before, await lockout.ways_in(session, tenant.id))
+            except Conflict as exc:
+                raise InvalidRequest(LAST_ADMIN) from exc
         actor = Actor(kind="client", id=caller.client_id, tenant=tenant.slug, client_id=caller.client_id)
         event = Event(EventName.API_KEY_REVOKED, "api_key", str(key.id), {"clientId": caller.client_id})
         audit.record(session, tenant_id=tenant.id, actor=actor, event=event)

@@ -216,3 +216,23 @@ async def test_env_bootstrap_client_is_repaired_at_start(fresh: Fresh) -> None:
     updates = await audit_events(f.ctx, "client.updated", "automation")
     assert updates[-1].actor == "system:pforte"
     assert set(updates[-1].changes) == {"enabled", "allowedScopes", "allowedGrantTypes"}
+
+
+async def test_revoking_the_last_admin_key_at_the_revocation_endpoint_is_refused(fresh: Fresh) -> None:
+    """RFC 7009 revocation of an API key is a change like the admin API's: the last way in stays.
+    Here the client's secret still authenticates it, but without client_credentials it is no
+    way in: the API key is the last one."""
+    f = fresh
+    narrowed = await f.http.patch(ADMIN_CLIENT, json={"allowedGrantTypes": []}, headers=f.key)
+    assert narrowed.status_code == 200, narrowed.text
+    before = await snapshot(f.ctx)
+    response = await f.http.post(
+        "/t/system/revoke",
+        data={"token": f.creds.api_key},
+        auth=(f.creds.client_id, f.creds.client_secret),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "last credential holding tenants:admin" in response.json()["error_description"]
+    assert await snapshot(f.ctx) == before
+    assert (await f.http.get("/api/admin/v1/tenants", headers=f.key)).status_code == 200
