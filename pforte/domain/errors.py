@@ -6,7 +6,8 @@
      ├── PreconditionFailed  If-Match names another version than the current one (a lost update)
      ├── Forbidden      the caller is known but lacks a permission
      ├── Unauthorized   the caller could not be identified (no, unknown, revoked or expired credential)
-     └── Invalid        the input breaks a rule; names the field
+     ├── Invalid        the input breaks a rule; names the field
+     └── Unavailable    a collision only time resolves (the database busy with concurrent changes)
 
 The web layer maps each to an RFC 9457 problem; a message never carries a secret value.
 """
@@ -57,3 +58,7 @@ class Invalid(DomainError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.errors: list[tuple[str, str]] = [(field, message)]
+
+
+class Unavailable(DomainError):
+    """Nothing is wrong with the request; repeating it shortly will work (503, ``Retry-After``)."""

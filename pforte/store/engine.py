@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+
+from pforte.domain.errors import Unavailable
 
 _NOTES = "pforte.on_commit"
 CommitHook = Callable[[list[Any]], None]
@@ -30,6 +33,17 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _TRANSIENT_SQLSTATES
 
 
 def driver_dsn(url: str) -> str:
@@ -64,8 +78,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions.begin() as session:
-            yield session
+        """A session whose work commits whole, or rolls back whole on any error. A collision
+        that only time resolves (SQLite still locked after ``busy_timeout``, a PostgreSQL
+        deadlock or serialization failure) is raised as ``Unavailable``: "try again", not a crash."""
+        try:
+            async with self._sessions.begin() as session:
+                yield session
+        except DBAPIError as exc:
+            if not _is_transient(exc):
+                raise
+            raise Unavailable("the database is busy with concurrent changes; repeat the request") from exc
 
     def _after_commit(self, session: Session) -> None:
         notes = session.info.pop(_NOTES, None)

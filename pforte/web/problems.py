@@ -22,6 +22,7 @@ from pforte.domain.errors import (
     NotFound,
     PreconditionFailed,
     Unauthorized,
+    Unavailable,
 )
 from pforte.observability import current_request_id, log
 
@@ -42,6 +43,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-error": (422, "Validation failed"),
     "internal-error": (500, "Internal server error"),
+    "unavailable": (503, "Service unavailable"),
 }
 
 
@@ -74,6 +76,8 @@ def from_domain(exc: DomainError) -> Response:
         return problem("not-found", exc.message)
     if isinstance(exc, Conflict):
         return problem("conflict", exc.message)
+    if isinstance(exc, Unavailable):
+        return problem("unavailable", exc.message, headers={"Retry-After": "1"})
     if isinstance(exc, PreconditionFailed):
         return problem("precondition-failed", exc.message)
     if isinstance(exc, Forbidden):

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pforte.domain.errors import Unavailable
 from pforte.domain.ids import SLUG_RE
 from pforte.domain.oauth import client_auth
 from pforte.domain.oauth.client_auth import ClientCredentials
@@ -200,6 +201,9 @@ class FormDispatch:
                 if endpoint is not None:
                     try:
                         reply = await handle(self.ctx, endpoint, slug, scope, receive)
+                    except Unavailable as exc:  # RFC 6749 §4.1.2.1's code for "try again later"
+                        body = {"error": "temporarily_unavailable", "error_description": exc.message}
+                        reply = json_reply(body, 503, [(b"retry-after", b"1")])
                     except Exception:  # noqa: BLE001 - answered as server_error, logged whole
                         log.exception("protocol_endpoint_failed", endpoint=name)
                         reply = json_reply({"error": "server_error"}, 500)
