@@ -25,11 +25,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """The one place an engine is made (the app, the CLI, migrations). ``hide_parameters``: a
+    database error's text (and so any log line or traceback showing it) names the statement but
+    never its parameters, which carry user data and credential hashes."""
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, pool_size=8, max_overflow=0)
+        engine = create_async_engine(url, pool_size=8, max_overflow=0, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def driver_dsn(url: str) -> str:
