@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from pforte.domain.clients import ClientSpec
 from pforte.services import clients as service
+from pforte.web.admin.no_store import SHOWS_CREDENTIAL
 from pforte.web.admin.schemas import (
     ClientCreate,
     ClientCreated,
@@ -42,7 +43,7 @@ async def list_clients(
     return PageOut[ClientPublic](items=[ClientPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=ClientCreated)
+@router.post("", status_code=201, response_model=ClientCreated, **SHOWS_CREDENTIAL)
 async def create_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate
 ) -> ClientCreated:
