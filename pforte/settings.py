@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./pforte.db"
-    public_url: str = "http://127.0.0.1:8000"
+    # Unset (or empty): the address actually served, ``served_url(host, port)``.
+    public_url: str = ""
     secret_key: SecretStr | None = None
     key_file: Path = Path("./pforte.key")
     bootstrap_client_id: str | None = None
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str) -> str:
+        if not value:
+            return ""
         parts = urlsplit(value)
         try:
             parts.port  # noqa: B018 - raises on a bad port
@@ -76,6 +79,12 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
 
     @field_validator("redis_url")
     @classmethod
@@ -136,6 +145,18 @@ class Settings(BaseSettings):
             file=sys.stderr,
         )
         return value.encode()
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address bracketed."""
+    return f"http://[{host}]:{port}" if ":" in host and not host.startswith("[") else f"http://{host}:{port}"
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of a listening address, fit for a link: a wildcard address (every interface)
+    becomes the loopback one. The default of ``PFORTE_PUBLIC_URL``."""
+    wildcard = host in {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - compared, not bound
+    return http_url("127.0.0.1" if wildcard else host, port)
 
 
 def redact_url(url: str) -> str:

@@ -145,12 +145,8 @@ def spawn(workdir: Path, env: dict[str, str], args: Sequence[str] = (), port: in
     """Start ``pforte serve`` without waiting for it; its output goes to files in ``workdir``."""
     port = port or free_port()
     # The caller's values win: a test may pass a bad PFORTE_PORT together with --port.
-    env = {
-        "PFORTE_PORT": str(port),
-        "PFORTE_HOST": "127.0.0.1",
-        "PFORTE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **env,
-    }
+    # PFORTE_PUBLIC_URL is left to its default: the address served.
+    env = {"PFORTE_PORT": str(port), "PFORTE_HOST": "127.0.0.1", **env}
     runs = len(list(workdir.glob("serve-*.stdout")))
     stdout_path = workdir / f"serve-{runs}.stdout"
     stderr_path = workdir / f"serve-{runs}.stderr"
