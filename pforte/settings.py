@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -13,6 +12,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from pforte.security import files
 
 
 class SettingsError(Exception):
@@ -129,16 +130,20 @@ class Settings(BaseSettings):
         return f"{self.public_url}/t/{tenant_slug}"
 
     def server_secret(self) -> bytes:
-        """PFORTE_SECRET_KEY, or the key file (created with mode 0600 on first use)."""
+        """PFORTE_SECRET_KEY, or the key file (created with mode 0600 on first use). SettingsError
+        if an existing key file is open to group or others: it is refused, not used."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         path = self.key_file
         if path.exists():
+            if files.is_shared(path):
+                raise SettingsError(
+                    f"PFORTE_KEY_FILE: {path} is readable or writable by group or others "
+                    f"(mode {files.mode(path):o}); refused. Fix: chmod 600 {path}"
+                )
             return path.read_bytes().strip()
         value = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value + "\n")
+        files.create_private(path, value + "\n")
         print(  # noqa: T201 - start-up warning before logging is configured
             f"warning: PFORTE_SECRET_KEY is not set; generated one into {path} (mode 0600). "
             "Set PFORTE_SECRET_KEY in production.",

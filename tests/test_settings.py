@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,24 @@ def test_an_explicit_public_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PFORTE_PUBLIC_URL", "not-a-url")
     with pytest.raises(SettingsError, match=r"^PFORTE_PUBLIC_URL: "):
         load_settings()
+
+
+@pytest.mark.parametrize("loose", [0o644, 0o660, 0o606])
+def test_a_key_file_open_to_others_is_refused(loose: int) -> None:
+    key = Path("pforte.key")
+    key.write_text("k" * 64 + "\n")
+    key.chmod(loose)
+    with pytest.raises(SettingsError) as refused:
+        load_settings().server_secret()
+    assert str(refused.value) == (
+        f"PFORTE_KEY_FILE: pforte.key is readable or writable by group or others (mode {loose:o}); "
+        "refused. Fix: chmod 600 pforte.key"
+    )
+    key.chmod(0o600)
+    assert load_settings().server_secret() == b"k" * 64
+
+
+def test_a_generated_key_file_is_0600() -> None:
+    secret = load_settings().server_secret()
+    assert len(secret) >= 64
+    assert stat.S_IMODE(Path("pforte.key").stat().st_mode) == 0o600
