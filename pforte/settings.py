@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from pforte.security import files
 
 
 class SettingsError(Exception):
@@ -25,7 +26,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///./pforte.db"
-    public_url: str = "http://127.0.0.1:8000"
+    # Unset (or empty): the address actually served, ``served_url(host, port)``.
+    public_url: str = ""
     secret_key: SecretStr | None = None
     key_file: Path = Path("./pforte.key")
     bootstrap_client_id: str | None = None
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = True
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
+    # Seconds to receive a whole request body, from when reading it begins (408 after).
+    body_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
     page_size_max: Annotated[int, Field(ge=1, le=1000)] = 200
     # In-process caches of the token hot path (entries; least recently used go first).
     cache_clients: Annotated[int, Field(ge=100, le=10_000_000)] = 50_000
@@ -66,6 +70,8 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str) -> str:
+        if not value:
+            return ""
         parts = urlsplit(value)
         try:
             parts.port  # noqa: B018 - raises on a bad port
@@ -76,6 +82,12 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.host, self.port)
+        return self
 
     @field_validator("redis_url")
     @classmethod
@@ -120,22 +132,38 @@ class Settings(BaseSettings):
         return f"{self.public_url}/t/{tenant_slug}"
 
     def server_secret(self) -> bytes:
-        """PFORTE_SECRET_KEY, or the key file (created with mode 0600 on first use)."""
+        """PFORTE_SECRET_KEY, or the key file (created with mode 0600 on first use). SettingsError
+        if an existing key file is open to group or others: it is refused, not used."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         path = self.key_file
         if path.exists():
+            if files.is_shared(path):
+                raise SettingsError(
+                    f"PFORTE_KEY_FILE: {path} is readable or writable by group or others "
+                    f"(mode {files.mode(path):o}); refused. Fix: chmod 600 {path}"
+                )
             return path.read_bytes().strip()
         value = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value + "\n")
+        files.create_private(path, value + "\n")
         print(  # noqa: T201 - start-up warning before logging is configured
             f"warning: PFORTE_SECRET_KEY is not set; generated one into {path} (mode 0600). "
             "Set PFORTE_SECRET_KEY in production.",
             file=sys.stderr,
         )
         return value.encode()
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address bracketed."""
+    return f"http://[{host}]:{port}" if ":" in host and not host.startswith("[") else f"http://{host}:{port}"
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL of a listening address, fit for a link: a wildcard address (every interface)
+    becomes the loopback one. The default of ``PFORTE_PUBLIC_URL``."""
+    wildcard = host in {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - compared, not bound
+    return http_url("127.0.0.1" if wildcard else host, port)
 
 
 def redact_url(url: str) -> str:

@@ -10,6 +10,7 @@ import typer
 
 from pforte.cli.startup import check_port_free, initialise_or_exit, out, settings_or_exit, show_bootstrap
 from pforte.observability import configure_logging
+from pforte.settings import http_url
 
 
 def serve(
@@ -25,14 +26,18 @@ def serve(
     if created is not None:
         show_bootstrap(settings, created)
     out.print(
-        f"Pforte listens on http://{settings.host}:{settings.port} — "
+        f"Pforte listens on {http_url(settings.host, settings.port)} — "
         f"admin API console: {settings.public_url}/api/admin/v1/docs",
         highlight=False,
         soft_wrap=True,
     )
-    # Worker processes rebuild settings from the environment: hand them the effective values.
+    # The serving process and its workers rebuild settings from the environment: hand them the
+    # effective values, the public URL included (its default follows --host/--port).
     os.environ.update(
-        PFORTE_HOST=settings.host, PFORTE_PORT=str(settings.port), PFORTE_WORKERS=str(settings.workers)
+        PFORTE_HOST=settings.host,
+        PFORTE_PORT=str(settings.port),
+        PFORTE_WORKERS=str(settings.workers),
+        PFORTE_PUBLIC_URL=settings.public_url,
     )
     sys.stdout.flush()
     sys.stderr.flush()

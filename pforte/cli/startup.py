@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -18,6 +20,7 @@ from rich.panel import Panel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from pforte.domain.errors import DomainError
+from pforte.security.files import create_private_unique
 from pforte.services.bootstrap import BootstrapCredentials, initialise
 from pforte.services.context import Context
 from pforte.settings import Settings, SettingsError, load_settings
@@ -61,6 +64,8 @@ def run_or_exit(settings: Settings, job: Callable[[Context], Awaitable[T]]) -> T
         return asyncio.run(run())
     except DomainError as exc:
         raise fail(exc.message) from None
+    except SettingsError as exc:  # a key file open to others
+        raise fail(str(exc)) from None
     except (OSError, TimeoutError, OperationalError, InterfaceError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] or type(exc).__name__
         raise fail(
@@ -80,16 +85,47 @@ def check_port_free(host: str, port: int) -> None:
             raise fail(f"{variable}: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
+BOOTSTRAP_FILE = ("pforte-bootstrap", ".txt")
+
+
 def show_bootstrap(settings: Settings, created: BootstrapCredentials) -> None:
-    body = (
-        f"client id      [bold]{created.client_id}[/]\n"
-        f"client secret  [bold]{created.client_secret}[/]\n"
-        f"API key        [bold]{created.api_key}[/]\n\n"
-        "Both hold tenants:admin. They are shown this once and stored only as hashes."
+    """Hand the first credentials to the operator, once, and never to the log stream (stdout):
+    to the terminal when stderr is one, else into a new file of mode 0600 beside the database
+    (the working directory for PostgreSQL), named — without any secret — by one line on stderr."""
+    lines = [
+        f"client id      {created.client_id}",
+        f"client secret  {created.client_secret}",
+        f"API key        {created.api_key}",
+        "",
+        "Both hold tenants:admin. They are shown this once and stored only as hashes.",
+    ]
+    hint = (
+        f"Try: curl -H 'Authorization: Bearer {created.api_key}' {settings.public_url}/api/admin/v1/tenants"
     )
-    out.print(Panel(body, title="Pforte bootstrap credentials", expand=False), highlight=False)
-    out.print(
-        f"Try: curl -H 'Authorization: Bearer {created.api_key}' {settings.public_url}/api/admin/v1/tenants",
+    if sys.stderr.isatty():
+        err.print(
+            Panel("\n".join(lines), title="Pforte bootstrap credentials", expand=False), highlight=False
+        )
+        err.print(hint, highlight=False, soft_wrap=True)
+        return
+    text = "\n".join(["Pforte bootstrap credentials", "", *lines, "", hint, ""])
+    directory = settings.sqlite_file.parent if settings.sqlite_file is not None else Path()
+    try:
+        path = create_private_unique(directory, *BOOTSTRAP_FILE, text)
+    except OSError as exc:
+        # The credentials exist now and nowhere else: the terminal-less stderr is the last place.
+        err.print(
+            f"warning: cannot write the bootstrap credentials into {directory}: {exc.strerror}; "
+            "they follow on stderr",
+            highlight=False,
+            soft_wrap=True,
+        )
+        err.print(text, highlight=False, soft_wrap=True, markup=False)
+        return
+    err.print(
+        f"Bootstrap credentials (tenants:admin, shown once) written to {path.resolve()} (mode 0600): "
+        "keep them elsewhere, then delete the file.",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )

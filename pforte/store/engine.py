@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from pforte.domain.errors import Unavailable
+from pforte.observability import log
+from pforte.security.files import create_private, tighten
 
 _NOTES = "pforte.on_commit"
 CommitHook = Callable[[list[Any]], None]
@@ -27,12 +30,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_sqlite_file(url: str) -> None:
+    """A SQLite database file is the owner's alone (it holds credential hashes and sealed keys).
+    A new one is created 0600 before SQLite opens it: SQLite gives its ``-wal`` and ``-shm`` files
+    the main file's mode. An existing one (and its -wal, -shm) open to others is tightened, with
+    a warning."""
+    parsed = make_url(url)
+    if (
+        parsed.database in {None, "", ":memory:"}
+        or parsed.query.get("uri")
+        or parsed.database.startswith("file:")
+    ):
+        return
+    path = Path(parsed.database)
+    try:
+        create_private(path)
+        return
+    except FileExistsError:
+        pass
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            before = tighten(file)
+        except OSError as exc:
+            log.warning("database_file_not_private", file=str(file), reason=exc.strerror)
+            continue
+        if before is not None:
+            log.warning("database_file_mode_tightened", file=str(file), was=f"{before:o}", now="600")
+
+
 def create_engine(url: str) -> AsyncEngine:
+    """The one place an engine is made (the app, the CLI, migrations). ``hide_parameters``: a
+    database error's text (and so any log line or traceback showing it) names the statement but
+    never its parameters, which carry user data and credential hashes."""
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_async_engine(url, pool_size=8, max_overflow=0)
+        private_sqlite_file(url)
+        engine = create_async_engine(url, pool_size=8, max_overflow=0, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.

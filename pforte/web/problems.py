@@ -37,6 +37,7 @@ KINDS: dict[str, tuple[int, str]] = {
     "forbidden": (403, "Forbidden"),
     "not-found": (404, "Not found"),
     "method-not-allowed": (405, "Method not allowed"),
+    "request-timeout": (408, "Request body too slow"),
     "conflict": (409, "Conflict"),
     "precondition-failed": (412, "Precondition failed"),
     "payload-too-large": (413, "Request body too large"),

@@ -27,7 +27,7 @@ SECRET_KEY = "e2e-secret-key-0123456789abcdefghijklmnopq"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 BIN = Path(sys.executable).parent
-# The last line `pforte serve` prints before it starts serving; the banner (if any) is above it.
+# The last line `pforte serve` prints before it starts serving.
 LISTENING = "Pforte listens on "
 
 
@@ -76,6 +76,18 @@ _BANNER = re.compile(
 )
 
 
+def bootstrap_file(workdir: Path) -> Path:
+    """Where ``pforte init`` / the first ``pforte serve`` write the bootstrap credentials when
+    stderr is not a terminal (as here): beside the SQLite file, mode 0600."""
+    return workdir / "pforte-bootstrap.txt"
+
+
+def read_banner(workdir: Path) -> Banner | None:
+    """The bootstrap credentials written into ``workdir``, if any."""
+    path = bootstrap_file(workdir)
+    return parse_banner(path.read_text()) if path.exists() else None
+
+
 def parse_banner(text: str) -> Banner | None:
     found = _BANNER.search(text)
     if found is None:
@@ -110,7 +122,7 @@ class Server:
         return self.stderr_path.read_text(errors="replace")
 
     def banner(self) -> Banner | None:
-        return parse_banner(self.stdout().split(LISTENING, 1)[0])
+        return read_banner(self.workdir)
 
     def http(self, api_key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -145,12 +157,8 @@ def spawn(workdir: Path, env: dict[str, str], args: Sequence[str] = (), port: in
     """Start ``pforte serve`` without waiting for it; its output goes to files in ``workdir``."""
     port = port or free_port()
     # The caller's values win: a test may pass a bad PFORTE_PORT together with --port.
-    env = {
-        "PFORTE_PORT": str(port),
-        "PFORTE_HOST": "127.0.0.1",
-        "PFORTE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **env,
-    }
+    # PFORTE_PUBLIC_URL is left to its default: the address served.
+    env = {"PFORTE_PORT": str(port), "PFORTE_HOST": "127.0.0.1", **env}
     runs = len(list(workdir.glob("serve-*.stdout")))
     stdout_path = workdir / f"serve-{runs}.stdout"
     stderr_path = workdir / f"serve-{runs}.stderr"

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,8 +27,10 @@ from tests.e2e.conftest import (
     Server,
     Servers,
     base_env,
+    bootstrap_file,
     free_port,
     parse_banner,
+    read_banner,
     run_pforte,
     wait_healthy,
 )
@@ -60,17 +63,29 @@ def wait_for_log(server: Server, request_id: str, timeout: float = 5.0) -> dict[
 
 
 def test_first_start_prints_credentials_once_and_the_key_works(server: Server) -> None:
-    out = server.stdout()
+    out, err = server.stdout(), server.stderr()
     banner = server.banner()
-    assert banner is not None, out
+    assert banner is not None, err
     assert banner.client_id == "pforte-admin"
     assert banner.client_secret.startswith("pfs_") and len(banner.client_secret) > 40
     assert banner.api_key.startswith("pfk_") and len(banner.api_key) > 40
-    # Printed once: one banner, each value in the banner (and the curl hint), never again.
-    assert out.count("bootstrap credentials") == 1
-    assert out.count(banner.client_secret) == 1
+    # Without a terminal the banner goes into a 0600 file (never to stdout, the log stream), once,
+    # each value in it once (the key also in the curl hint); one stderr line names the file.
+    path = bootstrap_file(server.workdir)
+    text = path.read_text()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert text.count("bootstrap credentials") == 1
+    assert text.count(banner.client_secret) == 1
+    assert text.count(banner.api_key) == 2
+    assert f"curl -H 'Authorization: Bearer {banner.api_key}' {server.url}/api/admin/v1/tenants" in text
+    (line,) = [line for line in err.splitlines() if "ootstrap credentials" in line]
+    assert f"written to {path.resolve()} (mode 0600)" in line
+    for value in (banner.client_secret, banner.api_key):
+        assert value not in out and value not in err
+    assert "bootstrap credentials" not in out
+    assert sorted(p.name for p in server.workdir.glob("pforte-bootstrap*")) == ["pforte-bootstrap.txt"]
     assert LISTENING in out
-    assert "Traceback" not in server.stderr()
+    assert "Traceback" not in err
 
     with server.http(banner.api_key) as http:
         response = http.get(f"{API}/tenants")
@@ -206,15 +221,14 @@ def test_no_credential_value_reaches_the_logs_or_the_database(server: Server) ->
     later = [client_secret, second_secret, api_key, BOOTSTRAP_CLIENT_SECRET]
     bootstrap = [banner.client_secret, banner.api_key]
     stdout, stderr = server.stdout(), server.stderr()
-    banner_part, _, after_banner = stdout.partition(LISTENING)
     for value in later:
         assert value not in stdout, "a credential created later was written to stdout"
         assert value not in stderr, "a credential created later was written to stderr"
         assert value[4:20] not in stdout + stderr
     for value in bootstrap:
-        assert value in banner_part
-        assert value not in after_banner, "the bootstrap credential appears outside the banner"
+        assert value not in stdout, "the bootstrap credential reached stdout, the log stream"
         assert value not in stderr
+        assert value[4:20] not in stdout + stderr
 
     files = [p for p in server.workdir.iterdir() if p.name.startswith("pforte.db")]
     assert any(p.name == "pforte.db" for p in files)
@@ -238,12 +252,16 @@ def test_restart_on_the_same_database_prints_no_credentials(servers: Servers) ->
     assert first.stop() in {0, -signal.SIGTERM}
     assert "Traceback" not in first.stderr()
 
+    written = bootstrap_file(workdir).read_text()
     second = servers.start(workdir, env)
     out = second.stdout()
     assert LISTENING in out
-    assert parse_banner(out) is None
-    assert "pfs_" not in out and "pfk_" not in out
-    assert "bootstrap credentials" not in out
+    assert parse_banner(out + second.stderr()) is None
+    assert "pfs_" not in out + second.stderr() and "pfk_" not in out + second.stderr()
+    assert "ootstrap credentials" not in out + second.stderr()
+    # no second file, and the first one is as it was
+    assert [p.name for p in workdir.glob("pforte-bootstrap*")] == ["pforte-bootstrap.txt"]
+    assert bootstrap_file(workdir).read_text() == written
     # the credentials of the first start still work after the restart
     with second.http(banner.api_key) as http:
         assert http.get(f"{API}/tenants/system").status_code == 200
@@ -277,10 +295,11 @@ def test_init_twice_then_serve(servers: Servers) -> None:
     env = base_env(workdir)
     first = run_pforte(["init"], cwd=workdir, env=env)
     assert first.returncode == 0, first.stderr
-    banner = parse_banner(first.stdout)
-    assert banner is not None, first.stdout
+    banner = read_banner(workdir)
+    assert banner is not None, first.stderr
     assert banner.client_id == "pforte-admin"
     assert "Traceback" not in first.stderr
+    assert "pfs_" not in first.stdout + first.stderr and "pfk_" not in first.stdout + first.stderr
 
     second = run_pforte(["init"], cwd=workdir, env=env, module=True)  # python -m pforte init
     assert second.returncode == 0, second.stderr
@@ -288,7 +307,8 @@ def test_init_twice_then_serve(servers: Servers) -> None:
     assert "pfs_" not in second.stdout and "pfk_" not in second.stdout
 
     served = servers.start(workdir, env)
-    assert parse_banner(served.stdout()) is None
+    assert parse_banner(served.stdout() + served.stderr()) is None
+    assert [p.name for p in workdir.glob("pforte-bootstrap*")] == ["pforte-bootstrap.txt"]
     with served.http(banner.api_key) as http:
         assert http.get(f"{API}/tenants").status_code == 200
 

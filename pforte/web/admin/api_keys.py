@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from pforte.services import credentials as service
 from pforte.services.credentials import ApiKeyRequest
+from pforte.web.admin.no_store import SHOWS_CREDENTIAL
 from pforte.web.admin.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PageOut
 from pforte.web.deps import (
     ClientIdPath,
@@ -33,7 +34,7 @@ async def list_api_keys(
     return PageOut[ApiKeyPublic](items=[ApiKeyPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=ApiKeyCreated)
+@router.post("", status_code=201, response_model=ApiKeyCreated, **SHOWS_CREDENTIAL)
 async def create_api_key(
     ctx: ContextDep,
     principal: PrincipalDep,

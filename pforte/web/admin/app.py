@@ -61,4 +61,4 @@ def create_admin_app(ctx: Context) -> ASGIApp:
             swagger_ui_parameters={"persistAuthorization": True},
         )
 
-    return AdminGuard(app, max_body_bytes=ctx.settings.max_body_bytes)
+    return AdminGuard(app, max_body_bytes=ctx.settings.max_body_bytes, body_timeout=ctx.settings.body_timeout)

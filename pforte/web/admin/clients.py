@@ -10,6 +10,7 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.preconditions import etag
 from pforte.services import clients as service
 from pforte.store.tables import ClientRow
+from pforte.web.admin.no_store import SHOWS_CREDENTIAL
 from pforte.web.admin.schemas import (
     ClientCreate,
     ClientCreated,
@@ -55,7 +56,7 @@ async def list_clients(
     return PageOut[ClientPublic](items=[ClientPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=ClientCreated)
+@router.post("", status_code=201, response_model=ClientCreated, **SHOWS_CREDENTIAL)
 async def create_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate, response: Response
 ) -> ClientCreated:

@@ -4,14 +4,17 @@
   would lose its body).
 - A request body must be JSON: ``application/json`` or any ``application/*+json`` (the Vantage
   examples send ``application/json-patch+json``); anything else is 415.
-- A body over the limit is 413, before any of it is parsed.
+- A body over the limit is 413, before any of it is parsed; one that takes longer than
+  ``PFORTE_BODY_TIMEOUT`` to arrive is 408 (``web.request_body``: both close the connection).
 """
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pforte.web.problems import problem
+from pforte.web.request_body import BodyTimeout, BodyTooLarge, read_body
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -25,9 +28,10 @@ def is_json(content_type: str) -> bool:
 
 
 class AdminGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, body_timeout: float = 10.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,20 +49,23 @@ class AdminGuard:
             return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        try:
+            body = await read_body(
+                receive,
+                limit=self.max_body_bytes,
+                declared=int(declared) if declared is not None and declared.isdigit() else None,
+                seconds=self.body_timeout,
+            )
+        except BodyTooLarge:
+            detail = f"the body must not exceed {self.max_body_bytes} bytes"
+            await _closing(problem("payload-too-large", detail))(scope, receive, send)
             return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_body_bytes:
-                await self._too_large(scope, receive, send)
-                return
+        except BodyTimeout:
+            detail = f"the body did not arrive within {self.body_timeout:g} seconds"
+            await _closing(problem("request-timeout", detail))(scope, receive, send)
+            return
+        if body is None:  # the client went away
+            return
         content_type = headers.get(b"content-type", b"").decode("latin-1")
         if body and not is_json(content_type):
             response = problem(
@@ -78,6 +85,7 @@ class AdminGuard:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem("payload-too-large", f"the body must not exceed {self.max_body_bytes} bytes")
-        await response(scope, receive, send)
+
+def _closing(response: Response) -> Response:
+    response.headers["connection"] = "close"
+    return response

@@ -33,6 +33,7 @@ from pforte.services import client_authn
 from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
 from pforte.store.base import utcnow
+from pforte.web.request_body import CLOSE, BodyTimeout, BodyTooLarge, read_body
 
 MAX_BODY = 8 * 1024
 MAX_FIELDS = 32
@@ -61,7 +62,12 @@ def error_reply(exc: OAuthError) -> Reply:
 
 
 NO_SUCH_TENANT = json_reply({"error": "not_found", "error_description": "no such tenant"}, 404)
-TOO_LARGE = json_reply({"error": "invalid_request", "error_description": "the body is too large"}, 413)
+TOO_LARGE = json_reply(
+    {"error": "invalid_request", "error_description": "the body is too large"}, 413, [CLOSE]
+)
+TOO_SLOW = json_reply(
+    {"error": "invalid_request", "error_description": "the body did not arrive in time"}, 408, [CLOSE]
+)
 
 
 class Endpoint:
@@ -107,25 +113,6 @@ def parse_form(content_type: str, body: bytes) -> dict[str, str]:
     return form
 
 
-async def _body(receive: Receive, declared: int | None) -> bytes | None:
-    """The request body, or None when it is (or is declared) larger than ``MAX_BODY``."""
-    if declared is not None and declared > MAX_BODY:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            return b""
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks) if len(chunks) != 1 else chunks[0]
-
-
 async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive) -> Reply:
     set_tenant(slug)
     content_type = ""
@@ -141,9 +128,14 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
                 declared = int(value)
             except ValueError:
                 return error_reply(InvalidRequest("bad Content-Length"))
-    body = await _body(receive, declared)
-    if body is None:
+    try:
+        body = await read_body(receive, limit=MAX_BODY, declared=declared, seconds=ctx.settings.body_timeout)
+    except BodyTooLarge:
         return TOO_LARGE
+    except BodyTimeout:
+        return TOO_SLOW
+    if body is None:  # the client went away
+        body = b""
     try:
         form = parse_form(content_type, body)
         endpoint.precheck(form)

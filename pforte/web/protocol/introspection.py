@@ -11,7 +11,7 @@ from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
 from pforte.services.introspection import introspect
 from pforte.services.revocation import revoke
-from pforte.web.protocol.forms import Endpoint, Reply, json_reply
+from pforte.web.protocol.forms import NO_STORE, Endpoint, Reply, json_reply
 
 
 class _TokenParameter(Endpoint):
@@ -32,4 +32,4 @@ class RevocationEndpoint(_TokenParameter):
         self, ctx: Context, tenant: TenantView, client: ClientView, form: dict[str, str], now: datetime
     ) -> Reply:
         await revoke(ctx, tenant, client, form["token"], now)
-        return Reply(200, b"", [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")])
+        return Reply(200, b"", list(NO_STORE))
