@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 
 from pforte.domain.clients import ClientSpec
 from pforte.services import clients as service
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import (
     ClientCreate,
     ClientCreated,
@@ -27,6 +28,7 @@ from pforte.web.deps import (
 
 router = APIRouter(prefix="/tenants/{tenant}/clients", tags=["clients"])
 _SPEC = frozenset(f.name for f in fields(ClientSpec))
+_LAST_ADMIN = conflict("the change would remove the last holder of tenants:admin")
 
 
 def _spec(body: ClientUpdate, client_id: str) -> ClientSpec:
@@ -42,7 +44,7 @@ async def list_clients(
     return PageOut[ClientPublic](items=[ClientPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=ClientCreated)
+@router.post("", status_code=201, response_model=ClientCreated, responses=conflict("the clientId is taken"))
 async def create_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate
 ) -> ClientCreated:
@@ -58,7 +60,7 @@ async def get_client(
     return ClientPublic.model_validate(await service.get_client(ctx, principal, tenant, client_id))
 
 
-@router.put("/{clientId}", response_model=ClientPublic)
+@router.put("/{clientId}", response_model=ClientPublic, responses=_LAST_ADMIN)
 async def replace_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, body: ClientUpdate
 ) -> ClientPublic:
@@ -66,7 +68,7 @@ async def replace_client(
     return ClientPublic.model_validate(row)
 
 
-@router.patch("/{clientId}", response_model=ClientPublic)
+@router.patch("/{clientId}", response_model=ClientPublic, responses=_LAST_ADMIN)
 async def patch_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, body: ClientUpdate
 ) -> ClientPublic:
@@ -75,7 +77,7 @@ async def patch_client(
     return ClientPublic.model_validate(row)
 
 
-@router.delete("/{clientId}", status_code=204, response_class=Response)
+@router.delete("/{clientId}", status_code=204, response_class=Response, responses=_LAST_ADMIN)
 async def delete_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath
 ) -> Response:

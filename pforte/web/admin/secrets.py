@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from pforte.services import credentials as service
 from pforte.services.credentials import CreatedSecret, SecretRequest
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import PageOut, SecretCreate, SecretCreated, SecretPublic
 from pforte.web.deps import (
     ClientIdPath,
@@ -37,7 +38,12 @@ async def list_secrets(
     return PageOut[SecretPublic](items=[SecretPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=SecretCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_model=SecretCreated,
+    responses=conflict("the client is public, or already has the most unexpired secrets allowed"),
+)
 async def create_secret(
     ctx: ContextDep,
     principal: PrincipalDep,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from pforte.services import tenants as service
 from pforte.services.context import Context
 from pforte.store.tables import TenantRow
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate
 from pforte.web.deps import ContextDep, Cursor, Limit, PrincipalDep, TenantRef
 
@@ -33,7 +34,7 @@ async def list_tenants(
     return PageOut[TenantPublic](items=[public(ctx, r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=TenantPublic)
+@router.post("", status_code=201, response_model=TenantPublic, responses=conflict("the slug is taken"))
 async def create_tenant(ctx: ContextDep, principal: PrincipalDep, body: TenantCreate) -> TenantPublic:
     data = service.TenantCreate(slug=body.slug, display_name=body.display_name, signing_alg=body.signing_alg)
     return public(ctx, await service.create_tenant(ctx, principal, data))
@@ -51,7 +52,12 @@ async def update_tenant(
     return public(ctx, await service.update_tenant(ctx, principal, tenant, display_name=body.display_name))
 
 
-@router.delete("/{tenant}", status_code=204, response_class=Response)
+@router.delete(
+    "/{tenant}",
+    status_code=204,
+    response_class=Response,
+    responses=conflict("the system tenant cannot be deleted"),
+)
 async def delete_tenant(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> Response:
     await service.delete_tenant(ctx, principal, tenant)
     return Response(status_code=204)

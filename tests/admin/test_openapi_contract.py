@@ -1,0 +1,176 @@
+"""The OpenAPI document is the API (CONVENTIONS.md §4): schemathesis runs every check against a
+real ``pforte serve`` on SQLite and on PostgreSQL, with a fixed seed and a bounded number of
+examples, and any finding fails the test with its reproduction.
+
+The run authenticates with the bootstrap API key (``tenants:admin``). So that it cannot lock itself
+out, a request that would change, delete or revoke anything of the system tenant's bootstrap
+client (the holder of that key) is sent to a client that does not exist instead; the server's
+own last-admin guard (409) makes this a second line of defence once it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
+
+from pforte.web.admin.app import PREFIX
+from tests.conftest import throwaway_postgres
+from tests.e2e.conftest import Server, Servers, base_env
+
+pytestmark = pytest.mark.e2e
+
+SEED = 20250
+MAX_EXAMPLES = 8
+PROTECTED_CLIENT = "pforte-admin"  # the bootstrap client of `pforte serve` on an empty database
+STANDIN_CLIENT = "protected-client-stand-in"
+
+# Statuses a schema-valid request may get besides 2xx. 412: a syntactically valid If-Match that is
+# not the current version; 413: the body limit (PFORTE_MAX_BODY_BYTES) is no JSON Schema keyword.
+ACCEPTED = ["2xx", "401", "403", "404", "409", "412", "413"]
+# ...and where the server's rules go beyond what JSON Schema can say, 422 as well: a cursor is
+# valid only if this server issued it; a client's settings depend on each other (a public client
+# has no client_credentials; the password grant needs allowRopc; redirect URIs are absolute
+# https or loopback http; a permission must be in the catalogue); a secret's or key's expiration
+# depends on the clock; an API key's scopes must be among its client's permissions.
+SEMANTIC_422 = [
+    *(f"GET {path}" for path in ("/tenants", "/tenants/{tenant}/clients")),
+    *(f"GET /tenants/{{tenant}}/clients/{{clientId}}/{sub}" for sub in ("secrets", "api-keys")),
+    "POST /tenants/{tenant}/clients",
+    "PUT /tenants/{tenant}/clients/{clientId}",
+    "PATCH /tenants/{tenant}/clients/{clientId}",
+    "POST /tenants/{tenant}/clients/{clientId}/secrets",
+    "POST /tenants/{tenant}/clients/{clientId}/api-keys",
+]
+# Statuses a schema-violating request may get: schemathesis' defaults plus 412 and 413.
+REJECTED = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "428", "429"]
+
+
+def config(api_key: str) -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"Authorization": f"Bearer {api_key}"},
+            "generation": {"max-examples": MAX_EXAMPLES, "database": "none", "deterministic": True},
+            "checks": {
+                "enabled": True,
+                "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+                "negative_data_rejection": {"expected-statuses": REJECTED},
+            },
+            "operations": [
+                {
+                    "include-name": name,
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                }
+                for name in SEMANTIC_422
+            ],
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    code: str
+    title: str
+    operation: str
+    message: str
+    reproduction: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title} — {self.operation}\n{self.message}\n{self.reproduction}"
+
+
+def run_schemathesis(server: Server, api_key: str) -> list[Finding]:
+    """Every distinct finding of one schemathesis run against ``server``."""
+    schema = schemathesis.openapi.from_url(f"{server.url}{PREFIX}/openapi.json", config=config(api_key))
+    findings: dict[tuple[str, str, str], Finding] = {}
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.failure_info is None:
+                        continue
+                    failure = check.failure_info.failure
+                    response = event.recorder.find_response(case_id=failure.case_id or "")
+                    answer = (
+                        ""
+                        if response is None
+                        else f"[{response.status_code}] {response.text_lossy()[:500]}\n"
+                    )
+                    key = (failure.code, failure.operation or "", failure.title)
+                    findings.setdefault(
+                        key,
+                        Finding(
+                            failure.code,
+                            failure.title,
+                            failure.operation or "",
+                            failure.message,
+                            answer + check.failure_info.code_sample,
+                        ),
+                    )
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            text = str(getattr(event, "value", None) or getattr(event, "exception", ""))
+            findings.setdefault(("error", text, ""), Finding("error", "run error", "", text, ""))
+        elif isinstance(event, events.EngineFinished):
+            for failure in event.failures:
+                key = (failure.code, failure.operation or "", failure.title)
+                findings.setdefault(
+                    key, Finding(failure.code, failure.title, failure.operation or "", failure.message, "")
+                )
+    return sorted(findings.values(), key=lambda f: (f.operation, f.code, f.title))
+
+
+def guard_bootstrap_client(system_id: str) -> Any:
+    """A before_call hook: a write to the bootstrap client (or its keys and secrets) goes to a
+    client that does not exist, so the run keeps the key it authenticates with."""
+    system = {"system", system_id.lower()}
+
+    def before_call(_context: Any, case: Any, _kwargs: Any) -> None:
+        params = case.path_parameters
+        tenant = str(params.get("tenant", "")).lower()
+        if case.method.upper() != "GET" and tenant in system and params.get("clientId") == PROTECTED_CLIENT:
+            params["clientId"] = STANDIN_CLIENT
+
+    return before_call
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A fresh ``pforte serve`` on an empty database of the parameter's kind."""
+    with ExitStack() as stack:
+        pool = Servers(tmp_path)
+        stack.callback(pool.stop_all)
+        workdir = pool.workdir()
+        env = base_env(workdir)
+        if request.param == "postgresql":
+            env["PFORTE_DATABASE_URL"] = stack.enter_context(throwaway_postgres())
+        server = pool.start(workdir, env)
+        yield server
+        # The server holds PostgreSQL connections: stop it before its database is dropped.
+        pool.stop_all()
+
+
+def test_the_document_matches_the_api(served: Server) -> None:
+    banner = served.banner()
+    assert banner is not None, served.stdout()
+    with served.http(banner.api_key) as http:
+        system = http.get(f"{PREFIX}/tenants/system")
+        assert system.status_code == 200, system.text
+    hook = guard_bootstrap_client(system.json()["id"])
+    GLOBAL_HOOK_DISPATCHER.register_hook_with_name(hook, "before_call")
+    try:
+        findings = run_schemathesis(served, banner.api_key)
+    finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(hook)
+    with served.http(banner.api_key) as http:  # the run did not lock itself out
+        assert http.get(f"{PREFIX}/tenants/system").status_code == 200
+    report = "\n\n".join(str(f) for f in findings)
+    assert not findings, f"{len(findings)} findings by schemathesis (seed {SEED}):\n\n{report}"
