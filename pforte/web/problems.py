@@ -55,6 +55,7 @@ def problem(
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 BEARER_CHALLENGE = 'Bearer realm="pforte"'
 
 
@@ -89,11 +90,13 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 def allowed_methods(request: Request) -> str:
     """Every method of the path (RFC 9110 §15.5.6): Starlette's 405 names only those of the first
     route that matches it, and FastAPI has a route per method."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(isinstance(r, BaseRoute) and r.matches(scope)[0] is Match.FULL for r in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install(app: FastAPI) -> None:

@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
+from pforte.domain.clients import GRANT_TYPES
+from pforte.domain.ids import CLIENT_ID_PATTERN, TENANT_REF_PATTERN
+from pforte.settings import Settings
 from pforte.web.admin.app import PREFIX
-from tests.conftest import throwaway_postgres
+from tests.conftest import assert_problem, throwaway_postgres
 from tests.e2e.conftest import Server, Servers, base_env
-
-pytestmark = pytest.mark.e2e
 
 SEED = 20250
 MAX_EXAMPLES = 8
@@ -158,6 +160,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
         pool.stop_all()
 
 
+@pytest.mark.e2e
 def test_the_document_matches_the_api(served: Server) -> None:
     banner = served.banner()
     assert banner is not None, served.stdout()
@@ -174,3 +177,54 @@ def test_the_document_matches_the_api(served: Server) -> None:
         assert http.get(f"{PREFIX}/tenants/system").status_code == 200
     report = "\n\n".join(str(f) for f in findings)
     assert not findings, f"{len(findings)} findings by schemathesis (seed {SEED}):\n\n{report}"
+
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def parameter(operation: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(p for p in operation["parameters"] if p["name"] == name)
+    return found
+
+
+@pytest.mark.anyio
+async def test_the_document_declares_statuses_limits_patterns_and_media_types(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    response = await client.get(f"{PREFIX}/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    paths = document["paths"]
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert schemas["Problem"]["required"] == ["type", "title", "status"]
+    for item in paths.values():
+        for operation in item.values():
+            errors = {code: r for code, r in operation["responses"].items() if int(code) >= 400}
+            assert {"401", "403", "422"} <= set(errors)
+            assert all(r["content"] == PROBLEM for r in errors.values())
+            if "requestBody" in operation:
+                assert set(operation["requestBody"]["content"]) == {"application/json", "application/*+json"}
+
+    assert set(paths["/tenants"]["get"]["responses"]) == {"200", "401", "403", "422"}
+    client_path = paths["/tenants/{tenant}/clients/{clientId}"]
+    assert set(client_path["put"]["responses"]) == {
+        *("200", "400", "401", "403", "404", "409", "412", "413", "415", "422")
+    }
+    assert set(client_path["delete"]["responses"]) == {"204", "401", "403", "404", "409", "412", "422"}
+    assert parameter(client_path["patch"], "If-Match")["required"] is False
+    assert "ETag" in client_path["get"]["responses"]["200"]["headers"]
+    assert "ETag" in paths["/tenants/{tenant}"]["get"]["responses"]["200"]["headers"]
+    assert parameter(client_path["get"], "clientId")["schema"]["pattern"] == CLIENT_ID_PATTERN
+    assert parameter(client_path["get"], "tenant")["schema"]["pattern"] == TENANT_REF_PATTERN
+    limit = parameter(paths["/tenants/{tenant}/clients"]["get"], "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"]) == (1, settings.page_size_max)
+    grants = schemas["ClientCreate"]["properties"]["allowedGrantTypes"]["items"]
+    assert grants["enum"] == list(GRANT_TYPES)
+
+
+@pytest.mark.anyio
+async def test_405_names_every_method_of_the_path(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.request("OPTIONS", f"{PREFIX}/tenants/system/clients/x", headers=admin)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["allow"] == "DELETE, GET, PATCH, PUT"
