@@ -12,6 +12,11 @@ from pforte.domain.errors import Invalid
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+# The same patterns as JSON Schema (ECMA-262) declares them: anchored.
+SLUG_PATTERN = f"^{SLUG_RE.pattern}$"
+CLIENT_ID_PATTERN = f"^{CLIENT_ID_RE.pattern}$"
+UUID_PATTERN = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+TENANT_REF_PATTERN = f"^(?:{SLUG_RE.pattern}|{UUID_PATTERN})$"
 SYSTEM_TENANT = "system"
 
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pforte.domain.errors import Unauthorized
+from pforte.domain.ids import CLIENT_ID_PATTERN, TENANT_REF_PATTERN
 from pforte.domain.principal import Principal
 from pforte.observability import set_tenant
 from pforte.services.context import Context
@@ -47,17 +48,28 @@ async def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-async def _tenant(tenant: Annotated[str, Path(description="tenant slug or id")]) -> str:
+# The patterns are declared, not enforced here: a value outside them names no resource (404).
+_TenantPath = Path(description="tenant slug or id", json_schema_extra={"pattern": TENANT_REF_PATTERN})
+
+
+async def _tenant(tenant: Annotated[str, _TenantPath]) -> str:
     set_tenant(tenant)
     return tenant
 
 
 TenantRef = Annotated[str, Depends(_tenant)]
 Cursor = Annotated[str | None, Query(description="the `next` of the previous page")]
-Limit = Annotated[int | None, Query(description="page size (default 50, capped)")]
-ClientIdPath = Annotated[str, Path(alias="clientId", description="the client's clientId")]
-SecretIdPath = Annotated[str, Path(alias="secretId")]
-KeyIdPath = Annotated[str, Path(alias="keyId")]
+Limit = Annotated[int | None, Query(description="page size: 1 to PFORTE_PAGE_SIZE_MAX, default 50")]
+ClientIdPath = Annotated[
+    str,
+    Path(
+        alias="clientId",
+        description="the client's clientId",
+        json_schema_extra={"pattern": CLIENT_ID_PATTERN},
+    ),
+]
+SecretIdPath = Annotated[str, Path(alias="secretId", json_schema_extra={"format": "uuid"})]
+KeyIdPath = Annotated[str, Path(alias="keyId", json_schema_extra={"format": "uuid"})]
 IfMatch = Annotated[
     str | None,
     Header(

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 
 from pforte.domain.errors import (
     Conflict,
@@ -66,6 +67,7 @@ def problem(
     return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 BEARER_CHALLENGE = 'Bearer realm="pforte"'
 
 
@@ -101,6 +103,18 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return path or "body"
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of the path (RFC 9110 §15.5.6): Starlette's 405 names only those of the first
+    route that matches it, and FastAPI has a route per method."""
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(isinstance(r, BaseRoute) and r.matches(scope)[0] is Match.FULL for r in routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 def install(app: FastAPI) -> None:
     async def on_domain(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
@@ -120,13 +134,16 @@ def install(app: FastAPI) -> None:
         detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
         return problem("validation-error", detail, errors=items)
 
-    async def on_http(_request: Request, exc: Exception) -> Response:
+    async def on_http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         kind = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
             exc.status_code, "bad-request"
         )
         detail = "no such resource" if exc.status_code == 404 else str(exc.detail)
-        return problem(kind, detail, headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return problem(kind, detail, headers=headers)
 
     async def on_crash(_request: Request, exc: Exception) -> Response:
         log.error("unhandled error", error=type(exc).__name__, exc_info=exc)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from pforte.services import credentials as service
 from pforte.services.credentials import ApiKeyRequest
 from pforte.web.admin.no_store import SHOWS_CREDENTIAL
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PageOut
 from pforte.web.deps import (
     ClientIdPath,
@@ -48,7 +49,12 @@ async def create_api_key(
     return ApiKeyCreated(**ApiKeyPublic.model_validate(created.row).model_dump(), value=created.value)
 
 
-@router.delete("/{keyId}", status_code=204, response_class=Response)
+@router.delete(
+    "/{keyId}",
+    status_code=204,
+    response_class=Response,
+    responses=conflict("it is the last API key that holds tenants:admin"),
+)
 async def revoke_api_key(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, client_id: ClientIdPath, key_id: KeyIdPath
 ) -> Response:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from pforte import __version__
 from pforte.services.context import Context
 from pforte.web import problems
-from pforte.web.admin import api_keys, clients, guide, keys, secrets, tenants
+from pforte.web.admin import api_keys, clients, guide, keys, openapi, secrets, tenants
 from pforte.web.admin.guard import AdminGuard
 
 PREFIX = "/api/admin/v1"
@@ -47,6 +47,7 @@ def create_admin_app(ctx: Context) -> ASGIApp:
     problems.install(app)
     for module in (tenants, keys, clients, secrets, api_keys, guide):
         app.include_router(module.router)
+    openapi.install(app, page_size_max=ctx.settings.page_size_max)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/docs", include_in_schema=False)

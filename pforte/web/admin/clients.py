@@ -10,7 +10,8 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.preconditions import etag
 from pforte.services import clients as service
 from pforte.store.tables import ClientRow
-from pforte.web.admin.no_store import SHOWS_CREDENTIAL
+from pforte.web.admin.no_store import shows_credential
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import (
     ClientCreate,
     ClientCreated,
@@ -32,6 +33,7 @@ from pforte.web.deps import (
 
 router = APIRouter(prefix="/tenants/{tenant}/clients", tags=["clients"])
 _SPEC = frozenset(f.name for f in fields(ClientSpec))
+_LAST_ADMIN = conflict("the change would remove the last holder of tenants:admin")
 
 
 def _spec(body: ClientFields, client_id: str) -> ClientSpec:
@@ -56,7 +58,12 @@ async def list_clients(
     return PageOut[ClientPublic](items=[ClientPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=ClientCreated, **SHOWS_CREDENTIAL)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClientCreated,
+    **shows_credential(conflict("the clientId is taken")),
+)
 async def create_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate, response: Response
 ) -> ClientCreated:
@@ -73,7 +80,7 @@ async def get_client(
     return _public(await service.get_client(ctx, principal, tenant, client_id), response)
 
 
-@router.put("/{clientId}", response_model=ClientPublic)
+@router.put("/{clientId}", response_model=ClientPublic, responses=_LAST_ADMIN)
 async def replace_client(
     ctx: ContextDep,
     principal: PrincipalDep,
@@ -95,7 +102,7 @@ async def replace_client(
     return _public(row, response)
 
 
-@router.patch("/{clientId}", response_model=ClientPublic)
+@router.patch("/{clientId}", response_model=ClientPublic, responses=_LAST_ADMIN)
 async def patch_client(
     ctx: ContextDep,
     principal: PrincipalDep,
@@ -112,7 +119,7 @@ async def patch_client(
     return _public(row, response)
 
 
-@router.delete("/{clientId}", status_code=204, response_class=Response)
+@router.delete("/{clientId}", status_code=204, response_class=Response, responses=_LAST_ADMIN)
 async def delete_client(
     ctx: ContextDep,
     principal: PrincipalDep,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from pforte.services import tenants as service
 from pforte.services.keys import KeyState
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import PageOut, SigningKeyPublic
 from pforte.web.deps import ContextDep, PrincipalDep, TenantRef
 
@@ -31,7 +32,12 @@ async def list_keys(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef)
     return PageOut[SigningKeyPublic](items=items, next=None)
 
 
-@router.post("/rotate", status_code=201, response_model=SigningKeyPublic)
+@router.post(
+    "/rotate",
+    status_code=201,
+    response_model=SigningKeyPublic,
+    responses=conflict("this server's PFORTE_SECRET_KEY does not open the tenant's signing keys"),
+)
 async def rotate_key(ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef) -> SigningKeyPublic:
     """A new key, published now, signing after PFORTE_KEY_PUBLISH_AHEAD seconds; the older keys
     stay published until every token they signed has expired."""

@@ -2,7 +2,7 @@
 
 ``Cache-Control: no-store`` (RFC 9111 §5.2.2.5) and, for HTTP/1.0 caches, ``Pragma: no-cache``:
 the headers RFC 6749 §5.1 requires of the token response, on the admin routes that return a
-value once. A route opts in with ``**SHOWS_CREDENTIAL`` in its decorator, which also declares
+value once. A route opts in with ``**shows_credential(…)`` in its decorator, which also declares
 the headers in the OpenAPI document.
 """
 
@@ -19,15 +19,17 @@ def no_store(response: Response) -> None:
     response.headers.update(NO_STORE)
 
 
-SHOWS_CREDENTIAL: dict[str, Any] = {
-    "dependencies": [Depends(no_store)],
-    "responses": {
-        201: {
-            "description": "Created; the credential's value is in this response only: never cached.",
-            "headers": {
-                name: {"schema": {"type": "string", "enum": [value]}, "description": "never cache"}
-                for name, value in NO_STORE.items()
-            },
-        }
-    },
-}
+def shows_credential(responses: dict[int | str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The route decorator's arguments for a route that shows a credential, with its other
+    documented ``responses``."""
+    created = {
+        "description": "Created; the credential's value is in this response only: never cached.",
+        "headers": {
+            name: {"schema": {"type": "string", "enum": [value]}, "description": "never cache"}
+            for name, value in NO_STORE.items()
+        },
+    }
+    return {"dependencies": [Depends(no_store)], "responses": {**(responses or {}), 201: created}}
+
+
+SHOWS_CREDENTIAL = shows_credential()

@@ -12,11 +12,29 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
 
+from pforte.domain.clients import GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
+from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
+from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
+
 T = TypeVar("T")
 
 Text200 = Annotated[StrictStr, Field(max_length=200)]
 Text2000 = Annotated[StrictStr, Field(max_length=2000)]
 UriList = Annotated[list[Annotated[StrictStr, Field(max_length=2000)]], Field(max_length=100)]
+
+# Declared in the document, checked by the domain (its messages name the rule): pattern, enum, range.
+ClientIdText = Annotated[
+    StrictStr, Field(description="[A-Za-z0-9._~-]{1,128}", json_schema_extra={"pattern": CLIENT_ID_PATTERN})
+]
+GrantType = Annotated[StrictStr, Field(json_schema_extra={"enum": list(GRANT_TYPES)})]
+ScopeToken = Annotated[
+    StrictStr,
+    Field(
+        max_length=200,
+        description="an RFC 6749 §3.3 scope token; a permission (`api:action`) must be in the catalogue",
+        json_schema_extra={"pattern": f"^{SCOPE_TOKEN_RE.pattern}$"},
+    ),
+]
 
 
 class Incoming(BaseModel):
@@ -36,9 +54,14 @@ class PageOut(Outgoing, Generic[T]):
 
 
 class TenantCreate(Incoming):
-    slug: StrictStr = Field(description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed")
+    slug: StrictStr = Field(
+        description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed",
+        json_schema_extra={"pattern": SLUG_PATTERN},
+    )
     display_name: Text200 | None = None
-    signing_alg: StrictStr = Field("ES256", description="ES256 (default) or RS256")
+    signing_alg: StrictStr = Field(
+        "ES256", description="ES256 (default) or RS256", json_schema_extra={"enum": ["ES256", "RS256"]}
+    )
 
 
 class TenantUpdate(Incoming):
@@ -75,15 +98,17 @@ class SigningKeyPublic(Outgoing):
 class ClientFields(Incoming):
     """Every setting of a client (DESIGN.md §3), with its default."""
 
-    client_id: StrictStr | None = None
+    client_id: ClientIdText | None = None
     client_name: Text200 | None = None
     description: Text2000 | None = None
     owner: Text200 | None = None
     enabled: StrictBool = True
     require_client_secret: StrictBool = True
-    allowed_grant_types: Annotated[list[StrictStr], Field(max_length=10)] = ["client_credentials"]
-    allowed_scopes: Annotated[list[Annotated[StrictStr, Field(max_length=200)]], Field(max_length=200)] = []
-    redirect_uris: UriList = []
+    allowed_grant_types: Annotated[list[GrantType], Field(max_length=10)] = ["client_credentials"]
+    allowed_scopes: Annotated[list[ScopeToken], Field(max_length=200)] = []
+    redirect_uris: UriList = Field(
+        [], description="absolute URIs, matched exactly; https, or http on a loopback host"
+    )
     allow_redirect_uri_prefix: StrictBool = False
     post_logout_redirect_uris: UriList = []
     allowed_cors_origins: UriList = []
@@ -96,8 +121,12 @@ class ClientFields(Incoming):
     back_channel_logout_session_required: StrictBool = True
     restrict_to_role: Text200 | None = None
     show_in_account_console: StrictBool = False
-    access_token_lifetime: StrictInt = 300
-    refresh_token_lifetime: StrictInt = 30 * 24 * 3600
+    access_token_lifetime: StrictInt = Field(
+        300, description="seconds", json_schema_extra={"minimum": 1, "maximum": MAX_ACCESS_TOKEN_LIFETIME}
+    )
+    refresh_token_lifetime: StrictInt = Field(
+        30 * 24 * 3600, description="seconds", json_schema_extra={"minimum": 1, "maximum": MAX_LIFETIME}
+    )
 
 
 class ClientUpdate(ClientFields):
@@ -111,7 +140,7 @@ class ClientUpdate(ClientFields):
 
 
 class ClientCreate(ClientFields):
-    client_id: StrictStr
+    client_id: ClientIdText
 
 
 class ClientPublic(Outgoing):
@@ -148,9 +177,14 @@ class ClientPublic(Outgoing):
 
 class SecretCreate(Incoming):
     description: Annotated[StrictStr, Field(max_length=500)] | None = None
-    start_time: datetime | None = Field(None, description="default: now")
+    start_time: datetime | None = Field(
+        None, description="when the secret becomes valid, with a time zone offset; default: now"
+    )
     expiration: datetime | None = Field(
-        None, description="default: six months after creation; 1 day to 3 years after startTime"
+        None,
+        description="when the secret stops being valid, with a time zone offset: in the future, at "
+        "least one day and at most three years (36 months) after startTime; default: six months "
+        "after creation",
     )
 
 

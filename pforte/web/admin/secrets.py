@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 
 from pforte.services import credentials as service
 from pforte.services.credentials import CreatedSecret, SecretRequest
-from pforte.web.admin.no_store import SHOWS_CREDENTIAL
+from pforte.web.admin.no_store import shows_credential
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import PageOut, SecretCreate, SecretCreated, SecretPublic
 from pforte.web.deps import (
     ClientIdPath,
@@ -38,7 +39,12 @@ async def list_secrets(
     return PageOut[SecretPublic](items=[SecretPublic.model_validate(r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=SecretCreated, **SHOWS_CREDENTIAL)
+@router.post(
+    "",
+    status_code=201,
+    response_model=SecretCreated,
+    **shows_credential(conflict("the client is public, or already has the most unexpired secrets allowed")),
+)
 async def create_secret(
     ctx: ContextDep,
     principal: PrincipalDep,

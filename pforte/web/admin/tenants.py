@@ -8,6 +8,7 @@ from pforte.domain.preconditions import etag
 from pforte.services import tenants as service
 from pforte.services.context import Context
 from pforte.store.tables import TenantRow
+from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate
 from pforte.web.deps import ContextDep, Cursor, IfMatch, Limit, PrincipalDep, TenantRef
 
@@ -36,7 +37,7 @@ async def list_tenants(
     return PageOut[TenantPublic](items=[public(ctx, r) for r in page.items], next=page.next)
 
 
-@router.post("", status_code=201, response_model=TenantPublic)
+@router.post("", status_code=201, response_model=TenantPublic, responses=conflict("the slug is taken"))
 async def create_tenant(
     ctx: ContextDep, principal: PrincipalDep, body: TenantCreate, response: Response
 ) -> TenantPublic:
@@ -66,7 +67,12 @@ async def update_tenant(
     return public(ctx, row, response)
 
 
-@router.delete("/{tenant}", status_code=204, response_class=Response)
+@router.delete(
+    "/{tenant}",
+    status_code=204,
+    response_class=Response,
+    responses=conflict("the system tenant cannot be deleted"),
+)
 async def delete_tenant(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, if_match: IfMatch = None
 ) -> Response:
