@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from pforte.domain.errors import Unauthorized
+from pforte.domain.errors import NotFound, Unauthorized
+from pforte.domain.ids import is_client_id, is_tenant_ref
 from pforte.domain.principal import Principal
 from pforte.observability import set_tenant
 from pforte.services.context import Context
@@ -47,14 +48,32 @@ async def _principal(
 PrincipalDep = Annotated[Principal, Depends(_principal)]
 
 
-async def _tenant(tenant: Annotated[str, Path(description="tenant slug or id")]) -> str:
+# A value no tenant or client can have is not found, before any query: the database never sees
+# text it would refuse (PostgreSQL: NUL) or that no row can hold.
+
+
+async def _tenant(
+    tenant: Annotated[str, Path(description="tenant slug ([a-z0-9][a-z0-9-]{1,62}) or id (a UUID)")],
+) -> str:
+    if not is_tenant_ref(tenant):
+        raise NotFound("no such tenant")
     set_tenant(tenant)
     return tenant
+
+
+async def _client_id(
+    client_id: Annotated[
+        str, Path(alias="clientId", description="the client's clientId ([A-Za-z0-9._~-]{1,128})")
+    ],
+) -> str:
+    if not is_client_id(client_id):
+        raise NotFound("no such client")
+    return client_id
 
 
 TenantRef = Annotated[str, Depends(_tenant)]
 Cursor = Annotated[str | None, Query(description="the `next` of the previous page")]
 Limit = Annotated[int | None, Query(description="page size (default 50, capped)")]
-ClientIdPath = Annotated[str, Path(alias="clientId", description="the client's clientId")]
+ClientIdPath = Annotated[str, Depends(_client_id)]
 SecretIdPath = Annotated[str, Path(alias="secretId")]
 KeyIdPath = Annotated[str, Path(alias="keyId")]

@@ -1,6 +1,8 @@
 """Admin API models: camelCase on the wire, split by direction (Create / Update / Public).
 
 A secret or key value appears only in a ``…Created`` model, in the response that creates it.
+Every incoming string is a ``Line`` (no C0 control character, no DEL) or, for descriptions,
+``FreeText`` (TAB, LF and CR allowed): refused with 422 before any query (``domain.text``).
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 from pydantic.alias_generators import to_camel
+
+from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN
 
 T = TypeVar("T")
 
-Text200 = Annotated[StrictStr, Field(max_length=200)]
-Text2000 = Annotated[StrictStr, Field(max_length=2000)]
-UriList = Annotated[list[Annotated[StrictStr, Field(max_length=2000)]], Field(max_length=100)]
+Line = Annotated[StrictStr, StringConstraints(pattern=LINE_PATTERN)]
+FreeText = Annotated[StrictStr, StringConstraints(pattern=FREE_TEXT_PATTERN)]
+Text200 = Annotated[Line, Field(max_length=200)]
+Text2000 = Annotated[Line, Field(max_length=2000)]
+UriList = Annotated[list[Text2000], Field(max_length=100)]
 
 
 class Incoming(BaseModel):
@@ -36,9 +42,9 @@ class PageOut(Outgoing, Generic[T]):
 
 
 class TenantCreate(Incoming):
-    slug: StrictStr = Field(description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed")
+    slug: Line = Field(description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed")
     display_name: Text200 | None = None
-    signing_alg: StrictStr = Field("ES256", description="ES256 (default) or RS256")
+    signing_alg: Line = Field("ES256", description="ES256 (default) or RS256")
 
 
 class TenantUpdate(Incoming):
@@ -75,14 +81,14 @@ class SigningKeyPublic(Outgoing):
 class ClientUpdate(Incoming):
     """PUT: fields not given take their defaults. PATCH: only fields given change."""
 
-    client_id: StrictStr | None = None
+    client_id: Line | None = None
     client_name: Text200 | None = None
-    description: Text2000 | None = None
+    description: Annotated[FreeText, Field(max_length=2000)] | None = None
     owner: Text200 | None = None
     enabled: StrictBool = True
     require_client_secret: StrictBool = True
-    allowed_grant_types: Annotated[list[StrictStr], Field(max_length=10)] = ["client_credentials"]
-    allowed_scopes: Annotated[list[Annotated[StrictStr, Field(max_length=200)]], Field(max_length=200)] = []
+    allowed_grant_types: Annotated[list[Line], Field(max_length=10)] = ["client_credentials"]
+    allowed_scopes: Annotated[list[Text200], Field(max_length=200)] = []
     redirect_uris: UriList = []
     allow_redirect_uri_prefix: StrictBool = False
     post_logout_redirect_uris: UriList = []
@@ -101,7 +107,7 @@ class ClientUpdate(Incoming):
 
 
 class ClientCreate(ClientUpdate):
-    client_id: StrictStr
+    client_id: Line
 
 
 class ClientPublic(Outgoing):
@@ -137,7 +143,7 @@ class ClientPublic(Outgoing):
 
 
 class SecretCreate(Incoming):
-    description: Annotated[StrictStr, Field(max_length=500)] | None = None
+    description: Annotated[FreeText, Field(max_length=500)] | None = None
     start_time: datetime | None = Field(None, description="default: now")
     expiration: datetime | None = Field(
         None, description="default: six months after creation; 1 day to 3 years after startTime"
@@ -169,7 +175,7 @@ class ClientCreated(ClientPublic):
 
 class ApiKeyCreate(Incoming):
     name: Text200
-    scopes: Annotated[list[StrictStr], Field(max_length=50)]
+    scopes: Annotated[list[Line], Field(max_length=50)]
     expiration: datetime | None = Field(None, description="default: none")
 
 
