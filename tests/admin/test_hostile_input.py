@@ -374,3 +374,20 @@ async def test_the_openapi_document_declares_the_text_patterns(client: httpx.Asy
     assert pattern_of("SecretCreate", "description") == FREE_TEXT_PATTERN
     assert pattern_of("ApiKeyCreate", "name") == LINE_PATTERN
     assert pattern_of("ApiKeyCreate", "scopes") == LINE_PATTERN
+
+
+# --- query parameters ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cursor", ["AA", "fw", "YQBi", "CQ"], ids=["nul", "del", "inner-nul", "tab"])
+@pytest.mark.parametrize("collection", ["", "/system/clients"], ids=["tenants", "clients"])
+async def test_a_cursor_that_decodes_to_a_control_character_is_422(
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, collection: str, cursor: str
+) -> None:
+    """Well-formed base64 of a key no row can have (``AA`` is NUL): not a cursor this server
+    issued, refused before the keyset query."""
+    before = await snapshot(ctx)
+    response = await client.get(f"{BASE}{collection}", params={"cursor": cursor}, headers=admin)
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"] == [{"field": "cursor", "message": "is not a cursor this server issued"}]
+    assert await snapshot(ctx) == before
