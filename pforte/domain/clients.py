@@ -92,7 +92,10 @@ def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:
         if not _is_origin(origin):
             raise Invalid(f"allowedCorsOrigins[{i}]", "must be an origin: scheme://host[:port]")
     if spec.back_channel_logout_uri is not None:
-        error = redirect_uris.registration_error(spec.back_channel_logout_uri, allow_prefix=False)
+        # The server calls this URI itself (OIDC Back-Channel Logout): a web URI, no app scheme.
+        error = redirect_uris.registration_error(
+            spec.back_channel_logout_uri, allow_prefix=False, allow_private_scheme=False
+        )
         if error:
             raise Invalid("backChannelLogoutUri", error)
     for name, value, longest in (

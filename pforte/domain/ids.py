@@ -1,4 +1,5 @@
-"""Identifiers: the patterns of tenant slugs and client ids, and time-ordered UUIDs."""
+"""Identifiers: the patterns of tenant slugs, client ids and tenant references, and
+time-ordered UUIDs."""
 
 from __future__ import annotations
 
@@ -12,23 +13,37 @@ from pforte.domain.errors import Invalid
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # The same patterns as JSON Schema (ECMA-262) declares them: anchored.
 SLUG_PATTERN = f"^{SLUG_RE.pattern}$"
 CLIENT_ID_PATTERN = f"^{CLIENT_ID_RE.pattern}$"
-UUID_PATTERN = "[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+UUID_PATTERN = UUID_RE.pattern
 TENANT_REF_PATTERN = f"^(?:{SLUG_RE.pattern}|{UUID_PATTERN})$"
 SYSTEM_TENANT = "system"
 
 
+def is_slug(value: str) -> bool:
+    return SLUG_RE.fullmatch(value) is not None
+
+
+def is_client_id(value: str) -> bool:
+    # The id must be addressable as one URL path segment: "." and ".." are not.
+    return CLIENT_ID_RE.fullmatch(value) is not None and value not in {".", ".."}
+
+
+def is_tenant_ref(value: str) -> bool:
+    """A tenant is addressed by its slug or by its id (a UUID, as the Vantage API does)."""
+    return is_slug(value) or UUID_RE.fullmatch(value) is not None
+
+
 def check_slug(slug: str, *, field: str = "slug") -> str:
-    if not SLUG_RE.fullmatch(slug):
+    if not is_slug(slug):
         raise Invalid(field, "must match [a-z0-9][a-z0-9-]{1,62}")
     return slug
 
 
 def check_client_id(client_id: str, *, field: str = "clientId") -> str:
-    # The id must be addressable as one URL path segment: "." and ".." are not.
-    if not CLIENT_ID_RE.fullmatch(client_id) or client_id in {".", ".."}:
+    if not is_client_id(client_id):
         raise Invalid(field, "must match [A-Za-z0-9._~-]{1,128} and not be '.' or '..'")
     return client_id
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pforte.domain.errors import Invalid
+from pforte.domain.text import has_control
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -31,7 +32,9 @@ def decode_cursor(cursor: str | None) -> str | None:
         key = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         key = ""
-    if not key or encode_cursor(key) != cursor:
+    # Sort keys (slugs, clientIds, UUIDs) hold no control character: a cursor that decodes to one
+    # was not issued here, and must not reach the database (PostgreSQL refuses NUL).
+    if not key or has_control(key) or encode_cursor(key) != cursor:
         raise Invalid("cursor", "is not a cursor this server issued")
     return key
 

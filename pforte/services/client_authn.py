@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pforte.domain.ids import is_client_id
 from pforte.domain.oauth.client_auth import ClientCredentials
 from pforte.domain.oauth.errors import InvalidClient
 from pforte.services.cache import ClientView, TenantView
@@ -19,7 +20,10 @@ async def authenticate(
     ctx: Context, tenant: TenantView, credentials: ClientCredentials, now: datetime
 ) -> ClientView:
     presented = ctx.hasher.hash(credentials.secret)  # hashed whether or not the client exists
-    client = await ctx.cache.client(tenant, credentials.client_id)
+    # An id no client can have is unknown without a look-up (nor a cache entry).
+    client = (
+        await ctx.cache.client(tenant, credentials.client_id) if is_client_id(credentials.client_id) else None
+    )
     secret = client.matching_secret(presented, now) if client is not None else None
     if client is None or secret is None or not client.enabled or not client.confidential:
         raise InvalidClient(basic=credentials.basic)

@@ -25,6 +25,7 @@ from pforte.domain.errors import (
     Unauthorized,
     Unavailable,
 )
+from pforte.domain.text import PATTERN_MESSAGES
 from pforte.observability import current_request_id, log
 
 MEDIA_TYPE = "application/problem+json"
@@ -130,6 +131,8 @@ def install(app: FastAPI) -> None:
             message = str(e.get("msg", "invalid"))
             if e.get("type") == "extra_forbidden":
                 message = "unknown field"
+            elif e.get("type") == "string_pattern_mismatch":
+                message = PATTERN_MESSAGES.get(str(e.get("ctx", {}).get("pattern")), message)
             items.append({"field": _field_path(tuple(e.get("loc", ()))), "message": message})
         detail = "; ".join(f"{i['field']}: {i['message']}" for i in items)
         return problem("validation-error", detail, errors=items)

@@ -291,6 +291,38 @@ INVALID_FIELDS: list[tuple[str, dict[str, Any], str]] = [
         "redirectUris[1]",
     ),
     ("redirect-star-inside", {"redirectUris": ["https://*.example.com/cb"]}, "redirectUris[0]"),
+    # RFC 8252 §7: https, loopback http or a reverse-domain private-use scheme, nothing else
+    ("redirect-javascript", {"redirectUris": ["javascript:alert(1)"]}, "redirectUris[0]"),
+    ("redirect-javascript-upper", {"redirectUris": ["JavaScript:alert(1)"]}, "redirectUris[0]"),
+    ("redirect-data", {"redirectUris": ["data:text/html,<script>alert(1)</script>"]}, "redirectUris[0]"),
+    ("redirect-file", {"redirectUris": ["file:///etc/passwd"]}, "redirectUris[0]"),
+    ("redirect-vbscript", {"redirectUris": ["vbscript:msgbox(1)"]}, "redirectUris[0]"),
+    (
+        "redirect-javascript-second",
+        {"redirectUris": ["https://app.example.com/cb", "javascript://app.example.com/%0aalert(1)"]},
+        "redirectUris[1]",
+    ),
+    ("redirect-scheme-without-dot", {"redirectUris": ["myapp:/cb"]}, "redirectUris[0]"),
+    ("redirect-ftp", {"redirectUris": ["ftp://app.example.com/cb"]}, "redirectUris[0]"),
+    (
+        "redirect-javascript-prefix",
+        {"redirectUris": ["javascript:alert(1)//*"], "allowRedirectUriPrefix": True},
+        "redirectUris[0]",
+    ),
+    (
+        "post-logout-javascript",
+        {"postLogoutRedirectUris": ["javascript:alert(1)"]},
+        "postLogoutRedirectUris[0]",
+    ),
+    ("post-logout-data", {"postLogoutRedirectUris": ["data:,bye"]}, "postLogoutRedirectUris[0]"),
+    ("post-logout-file", {"postLogoutRedirectUris": ["file:///etc/passwd"]}, "postLogoutRedirectUris[0]"),
+    ("back-channel-javascript", {"backChannelLogoutUri": "javascript:alert(1)"}, "backChannelLogoutUri"),
+    ("back-channel-file", {"backChannelLogoutUri": "file:///etc/passwd"}, "backChannelLogoutUri"),
+    (
+        "back-channel-private-scheme",
+        {"backChannelLogoutUri": "com.example.app:/logout"},
+        "backChannelLogoutUri",
+    ),
     (
         "post-logout-http-remote",
         {"postLogoutRedirectUris": ["http://app.example.com/"]},
@@ -407,6 +439,10 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("http-localhost", {"redirectUris": ["http://localhost/cb"]}),
     ("http-loopback-ipv6", {"redirectUris": ["http://[::1]:9000/cb"]}),
     ("native-app-scheme", {"redirectUris": ["com.example.app:/oauth2redirect"]}),
+    ("native-app-scheme-with-host", {"redirectUris": ["com.example.app://callback/path"]}),
+    ("native-app-post-logout", {"postLogoutRedirectUris": ["com.example.app:/signed-out"]}),
+    ("back-channel-https", {"backChannelLogoutUri": "https://rp.example.com/logout"}),
+    ("back-channel-loopback", {"backChannelLogoutUri": "http://127.0.0.1:9000/logout"}),
     ("password-with-ropc", {"allowedGrantTypes": ["password"], "allowRopc": True}),
     (
         "confidential-without-pkce",
@@ -872,6 +908,9 @@ async def test_patch_with_null_clears_a_nullable_field(
         ({"accessTokenLifetime": 0}, "accessTokenLifetime"),
         ({"bar": True}, "bar"),
         ({"clientId": "renamed"}, "clientId"),
+        ({"redirectUris": ["javascript:alert(1)"]}, "redirectUris[0]"),
+        ({"postLogoutRedirectUris": ["data:,x"]}, "postLogoutRedirectUris[0]"),
+        ({"backChannelLogoutUri": "com.example.app:/logout"}, "backChannelLogoutUri"),
     ],
     ids=[
         "enabled-null",
@@ -881,6 +920,9 @@ async def test_patch_with_null_clears_a_nullable_field(
         "lifetime-zero",
         "unknown",
         "rename",
+        "redirect-javascript",
+        "post-logout-data",
+        "back-channel-private-scheme",
     ],
 )
 async def test_patch_rejects_an_invalid_value(

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from pforte.domain.errors import Invalid
-from pforte.domain.ids import check_client_id, check_slug, new_id
+from pforte.domain.ids import check_client_id, check_slug, is_tenant_ref, new_id
 
 # slugs ----------------------------------------------------------------------------------------
 
@@ -91,3 +91,31 @@ def test_successive_ids_sort_in_creation_order() -> None:
     (RFC 9562 §6.2 monotonicity)."""
     ids = [new_id() for _ in range(1_000)]
     assert sorted(ids) == ids
+
+
+# tenant references --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["system", "acme-corp", "0192f1a4-7b3c-7d2e-8f00-123456789abc", "0192F1A4-7B3C-7D2E-8F00-123456789ABC"],
+)
+def test_tenant_refs(ref: str) -> None:
+    assert is_tenant_ref(ref)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "",
+        "bad\x00in",
+        "system\n",
+        "\tsystem",
+        "System",
+        "{0192f1a4-7b3c-7d2e-8f00-123456789abc}",
+        "urn:uuid:0192f1a4-7b3c-7d2e-8f00-123456789abc",
+        "0192f1a4-7b3c-7d2e-8f00-123456789ab\x00",
+    ],
+)
+def test_impossible_tenant_refs(ref: str) -> None:
+    assert not is_tenant_ref(ref)

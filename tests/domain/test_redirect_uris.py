@@ -50,6 +50,65 @@ def test_http_only_for_loopback(uri: str) -> None:
     )
 
 
+SCHEME_ERROR = (
+    "the scheme must be https:, http: on a loopback host, or a private-use scheme in "
+    "reverse-domain form such as com.example.app: (RFC 8252 §7.1)"
+)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "javascript://app.example.com/%0aalert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "data:,x",
+        "file:///etc/passwd",
+        "file://host/share",
+        "vbscript:msgbox(1)",
+        "ftp://app.example.com/cb",
+        "ws://127.0.0.1/cb",
+        "myapp:/oauth2redirect",  # a private-use scheme, but not in reverse-domain form
+        "urn:ietf:wg:oauth:2.0:oob",
+    ],
+)
+def test_only_web_and_reverse_domain_schemes_register(uri: str) -> None:
+    """RFC 8252 §7: https (§7.2), loopback http (§7.3) or a private-use scheme "based on a domain
+    name under their control, expressed in reverse order" (§7.1) — nothing a browser runs."""
+    assert registration_error(uri, allow_prefix=False) == SCHEME_ERROR
+    assert registration_error(uri, allow_prefix=True) == SCHEME_ERROR
+
+
+def test_a_prefix_cannot_smuggle_a_forbidden_scheme() -> None:
+    assert registration_error("javascript:alert(1)//*", allow_prefix=True) == SCHEME_ERROR
+
+
+@pytest.mark.parametrize(
+    "uri", ["com.example.app:/oauth2redirect", "com.example.app://callback", "io.github.user.app:/cb?x=1"]
+)
+def test_reverse_domain_private_use_schemes_register(uri: str) -> None:
+    assert registration_error(uri, allow_prefix=False) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "error"),
+    [
+        ("https://rp.example.com/logout", None),
+        ("http://127.0.0.1:9000/logout", None),
+        ("http://localhost/logout", None),
+        ("http://rp.example.com/logout", "http: is allowed only for loopback hosts; use https:"),
+        ("com.example.app:/logout", "must be an https: URI (http: only for loopback hosts)"),
+        ("javascript:alert(1)", "must be an https: URI (http: only for loopback hosts)"),
+        ("file:///etc/passwd", "must be an https: URI (http: only for loopback hosts)"),
+        ("https://rp.example.com/logout#x", "must not contain a fragment"),
+    ],
+)
+def test_a_uri_the_server_calls_is_https_or_loopback_http_only(uri: str, error: str | None) -> None:
+    """The back-channel logout URI: server to server, so no app scheme."""
+    assert registration_error(uri, allow_prefix=False, allow_private_scheme=False) == error
+
+
 @pytest.mark.parametrize("uri", ["https://app.example.com/cb#x", "https://app.example.com/cb#"])
 def test_fragments_are_rejected_at_registration(uri: str) -> None:
     assert registration_error(uri, allow_prefix=False) == "must not contain a fragment"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from pforte.domain.oauth.errors import InvalidClient, InvalidRequest
+from pforte.domain.text import has_control
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,10 @@ def from_request(authorization: str | None, form: dict[str, str]) -> ClientCrede
             raise InvalidClient("malformed Basic credentials", basic=True)
         # The id and secret are form-encoded before Basic encoding (§2.3.1).
         client_id, secret = _form_decoded(raw_id), _form_decoded(raw_secret)
+        # No client id or secret holds a control character (the form parser refuses them in
+        # the body); here the header is the credential, so the answer is invalid_client.
+        if has_control(client_id) or has_control(secret):
+            raise InvalidClient("malformed Basic credentials", basic=True)
         if "client_id" in form and form["client_id"] != client_id:
             raise InvalidRequest("client_id differs from the authenticated client")
         return ClientCredentials(client_id=client_id, secret=secret, basic=True)

@@ -1,4 +1,4 @@
-"""RFC 6749 §5.2 token endpoint errors: one class per code, carrying its status.
+"""RFC 6749 §5.2 token endpoint errors (and RFC 8707's): one class per code, carrying its status.
 
     OAuthError
      ├── InvalidRequest         400  missing/repeated parameter, two auth methods, bad content type
@@ -7,6 +7,7 @@
      ├── UnauthorizedClient     400  the client may not use this grant type
      ├── UnsupportedGrantType   400
      ├── InvalidScope           400
+     ├── InvalidTarget          400  RFC 8707 §2: a resource this server issues no tokens for
      └── TooManyAttempts        429  failed client authentication repeated too often (Retry-After)
 
 ``description`` is sent to the client and must be RFC 6749 ASCII (%x20-21 / %x23-5B / %x5D-7E).
@@ -64,6 +65,12 @@ class UnsupportedGrantType(OAuthError):
 
 class InvalidScope(OAuthError):
     error = "invalid_scope"
+
+
+class InvalidTarget(OAuthError):
+    """ "The requested resource is invalid, missing, unknown, or malformed." (RFC 8707 §2)"""
+
+    error = "invalid_target"
 
 
 class TooManyAttempts(OAuthError):

@@ -1,6 +1,10 @@
 """Redirect URI rules (RFC 9700 §2.1, §4.1.3; RFC 6749 §3.1.2).
 
-Registration: absolute URIs without a fragment; ``http:`` only for loopback hosts. An entry
+Registration: absolute URIs without a fragment, of one of three kinds (RFC 8252 §7 for native
+apps): ``https:``; ``http:`` on a loopback host only; or a private-use scheme in reverse-domain
+form (§7.1, ``com.example.app:/oauth2redirect``). Nothing else — ``javascript:``, ``data:``,
+``file:``, ``vbscript:`` or any other scheme a browser or an app might act on. A URI the server
+itself calls (the back-channel logout URI) is ``https:`` or loopback ``http:`` only. An entry
 ending in ``*`` is a prefix (Vantage compatibility), allowed only when the client opts in.
 
 Matching: exact string comparison ("Authorization servers MUST utilize exact string
@@ -15,14 +19,15 @@ import re
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "vbscript", "file"})
+WEB_SCHEMES = frozenset({"https", "http"})
 # Browsers read "\\" as "/" in http(s) URLs; encoded slashes and ";" path parameters hide segments.
 _PATH_TRICKS = ("\\", "%5c", "%2f", ";")
 _DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
 
 
-def registration_error(uri: str, *, allow_prefix: bool) -> str | None:
-    """Why ``uri`` cannot be registered, or None if it can."""
+def registration_error(uri: str, *, allow_prefix: bool, allow_private_scheme: bool = True) -> str | None:
+    """Why ``uri`` cannot be registered, or None if it can. ``allow_private_scheme``: a native
+    app's private-use scheme is allowed (redirect URIs, not URIs the server calls)."""
     is_prefix = uri.endswith("*")
     if is_prefix and not allow_prefix:
         return "a prefix entry ending in '*' needs allowRedirectUriPrefix: true"
@@ -35,8 +40,18 @@ def registration_error(uri: str, *, allow_prefix: bool) -> str | None:
     except ValueError:
         return "is not a valid URI"
     del port
-    if not parts.scheme or (not parts.netloc and parts.scheme in {"http", "https"}):
+    if not parts.scheme or (not parts.netloc and parts.scheme in WEB_SCHEMES):
         return "must be an absolute URI"
+    if parts.scheme not in WEB_SCHEMES:
+        if not allow_private_scheme:
+            return "must be an https: URI (http: only for loopback hosts)"
+        # "apps MUST use a URI scheme based on a domain name under their control, expressed in
+        # reverse order" (RFC 8252 §7.1): a scheme without a "." is not one.
+        if "." not in parts.scheme:
+            return (
+                "the scheme must be https:, http: on a loopback host, or a private-use scheme in "
+                "reverse-domain form such as com.example.app: (RFC 8252 §7.1)"
+            )
     if parts.fragment or "#" in base:
         return "must not contain a fragment"
     if parts.username is not None or parts.password is not None:

@@ -1,6 +1,8 @@
 """Admin API models: camelCase on the wire, split by direction (Create / Update / Public).
 
 A secret or key value appears only in a ``…Created`` model, in the response that creates it.
+Every incoming string is a ``Line`` (no C0 control character, no DEL) or, for descriptions,
+``FreeText`` (TAB, LF and CR allowed): refused with 422 before any query (``domain.text``).
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from pforte.domain.clients import GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
 from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
+from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN
 
 T = TypeVar("T")
 
-Text200 = Annotated[StrictStr, Field(max_length=200)]
-Text2000 = Annotated[StrictStr, Field(max_length=2000)]
-UriList = Annotated[list[Annotated[StrictStr, Field(max_length=2000)]], Field(max_length=100)]
+Line = Annotated[StrictStr, StringConstraints(pattern=LINE_PATTERN)]
+FreeText = Annotated[StrictStr, StringConstraints(pattern=FREE_TEXT_PATTERN)]
+Text200 = Annotated[Line, Field(max_length=200)]
+Text2000 = Annotated[Line, Field(max_length=2000)]
+UriList = Annotated[list[Text2000], Field(max_length=100)]
 
 # Declared in the document, checked by the domain (its messages name the rule): pattern, enum, range.
 ClientIdText = Annotated[
@@ -100,7 +105,7 @@ class ClientFields(Incoming):
 
     client_id: ClientIdText | None = None
     client_name: Text200 | None = None
-    description: Text2000 | None = None
+    description: Annotated[FreeText, Field(max_length=2000)] | None = None
     owner: Text200 | None = None
     enabled: StrictBool = True
     require_client_secret: StrictBool = True
@@ -176,7 +181,7 @@ class ClientPublic(Outgoing):
 
 
 class SecretCreate(Incoming):
-    description: Annotated[StrictStr, Field(max_length=500)] | None = None
+    description: Annotated[FreeText, Field(max_length=500)] | None = None
     start_time: datetime | None = Field(
         None, description="when the secret becomes valid, with a time zone offset; default: now"
     )
@@ -213,7 +218,7 @@ class ClientCreated(ClientPublic):
 
 class ApiKeyCreate(Incoming):
     name: Text200 | None = Field(None, description="default: generated from the time of creation")
-    scopes: Annotated[list[StrictStr], Field(max_length=50)] | None = Field(
+    scopes: Annotated[list[Line], Field(max_length=50)] | None = Field(
         None, description="a subset of the client's permissions; default: all of them"
     )
     expiration: datetime | None = Field(None, description="default: none")

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pforte.domain.errors import NotFound
+from pforte.domain.ids import is_slug
 from pforte.domain.oauth.discovery import metadata
 from pforte.services.tenants import by_slug
 from pforte.web.protocol.responses import PUBLIC_CACHE, json_response, no_such_tenant, tenant_request
@@ -14,6 +15,8 @@ from pforte.web.protocol.responses import PUBLIC_CACHE, json_response, no_such_t
 
 async def discovery(request: Request) -> Response:
     ctx, slug = tenant_request(request)
+    if not is_slug(slug):  # no tenant has it: no look-up (PostgreSQL refuses NUL, SQLite not)
+        return no_such_tenant()
     try:
         tenant = await by_slug(ctx, slug)
     except NotFound:

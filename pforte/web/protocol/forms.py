@@ -2,9 +2,11 @@
 
 ``POST /t/{slug}/{token,introspect,revoke}`` is answered here before any router: read the body
 (small; 413 past ``MAX_BODY``), parse it with ``parse_qsl`` (form-encoded only; a repeated
-parameter is ``invalid_request``, RFC 6749 §3.1), find the tenant in the cache, authenticate the
-client (``client_secret_basic`` or ``client_secret_post``, never both), and hand the endpoint
-the tenant, client and form. Every answer is JSON with ``Cache-Control: no-store``.
+parameter is ``invalid_request``, RFC 6749 §3.1, unless the endpoint names another error for it;
+a name or value holding a C0 control character or DEL is ``invalid_request`` before any look-up,
+``domain.text``), find the tenant in the cache, authenticate the client
+(``client_secret_basic`` or ``client_secret_post``, never both), and hand the endpoint the
+tenant, client and form. Every answer is JSON with ``Cache-Control: no-store``.
 
 The same code serves the Starlette routes of these paths, which exist for the other methods
 (405) and for an app mounted without the dispatcher.
@@ -13,9 +15,11 @@ The same code serves the Starlette routes of these paths, which exist for the ot
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 from urllib.parse import parse_qsl
 
 import orjson
@@ -28,6 +32,7 @@ from pforte.domain.ids import SLUG_RE
 from pforte.domain.oauth import client_auth
 from pforte.domain.oauth.client_auth import ClientCredentials
 from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, OAuthError, TooManyAttempts
+from pforte.domain.text import has_control
 from pforte.observability import log, set_tenant
 from pforte.services import client_authn
 from pforte.services.cache import ClientView, TenantView
@@ -39,6 +44,8 @@ MAX_BODY = 8 * 1024
 MAX_FIELDS = 32
 JSON = b"application/json"
 NO_STORE: list[tuple[bytes, bytes]] = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+# A parameter name that may be repeated in an error_description (RFC 6749 ASCII, short).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,10 @@ TOO_SLOW = json_reply(
 class Endpoint:
     """One form-posting endpoint: what to check before authenticating, and what to do after."""
 
+    # The error for a repeated parameter where the endpoint's standard names one other than
+    # invalid_request (RFC 8707 §2 at the token endpoint: ``resource``).
+    repeated: ClassVar[Mapping[str, Callable[[], OAuthError]]] = {}
+
     def precheck(self, form: dict[str, str]) -> None:
         """Checks that need neither tenant nor client (raise an ``OAuthError``)."""
 
@@ -93,20 +104,37 @@ def form_pairs(text: str) -> list[tuple[str, str]]:
     return [(name, value) for name, _, value in (field.partition("=") for field in fields)]
 
 
-def parse_form(content_type: str, body: bytes) -> dict[str, str]:
+def _parameter(name: str) -> str:
+    """How an error description names a parameter: by name when that is plain ASCII."""
+    return f"the parameter {name}" if _PLAIN_NAME.fullmatch(name) else "a parameter"
+
+
+def parse_form(
+    content_type: str, body: bytes, repeated: Mapping[str, Callable[[], OAuthError]] | None = None
+) -> dict[str, str]:
     media = content_type.split(";", 1)[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
     try:
-        pairs = form_pairs(body.decode("utf-8"))
+        text = body.decode("utf-8")
+        pairs = form_pairs(text)
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("the body is not a valid form") from None
+    # No identifier, secret, token, scope or URI holds a control character; PostgreSQL would
+    # refuse NUL in a look-up that SQLite answers. Such a request is malformed (§5.2). Only a
+    # "%" escape can hide one in the raw text; printable ASCII (the usual request) holds none.
+    if "%" in text or not (text.isascii() and text.isprintable()):
+        for name, value in pairs:
+            if has_control(name) or has_control(value):
+                raise InvalidRequest(f"{_parameter(name)} contains a control character")
     form: dict[str, str] = {}
     seen: set[str] = set()
     for name, value in pairs:
         # "Request and response parameters MUST NOT be included more than once." (§3.1)
         if name in seen:
-            raise InvalidRequest(f"the parameter {name} is repeated")
+            if repeated and name in repeated:
+                raise repeated[name]()
+            raise InvalidRequest(f"{_parameter(name)} is repeated")
         seen.add(name)
         if value:  # "sent without a value MUST be treated as if they were omitted"
             form[name] = value
@@ -137,7 +165,7 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
     if body is None:  # the client went away
         body = b""
     try:
-        form = parse_form(content_type, body)
+        form = parse_form(content_type, body, endpoint.repeated)
         endpoint.precheck(form)
         tenant = await ctx.cache.tenant(slug) if SLUG_RE.fullmatch(slug) else None
         if tenant is None:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pforte.domain.errors import NotFound
+from pforte.domain.ids import is_slug
 from pforte.services.keys import published_keys
 from pforte.web.protocol.responses import PUBLIC_CACHE, json_response, no_such_tenant, tenant_request
 
@@ -17,6 +18,8 @@ MEDIA_TYPE = "application/jwk-set+json"
 
 async def jwks(request: Request) -> Response:
     ctx, slug = tenant_request(request)
+    if not is_slug(slug):  # no tenant has it: no look-up (PostgreSQL refuses NUL, SQLite not)
+        return no_such_tenant()
     try:
         keys = await published_keys(ctx, slug)
     except NotFound:

@@ -3,9 +3,12 @@ the client has authenticated (``forms.handle``); the answer is never cached."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import ClassVar
 
-from pforte.domain.oauth.errors import InvalidRequest, UnsupportedGrantType
+from pforte.domain.oauth import resource_indicators
+from pforte.domain.oauth.errors import InvalidRequest, OAuthError, UnsupportedGrantType
 from pforte.observability import log
 from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
@@ -16,6 +19,10 @@ GRANTS = {client_credentials.GRANT_TYPE: client_credentials}
 
 
 class TokenEndpoint(Endpoint):
+    repeated: ClassVar[Mapping[str, Callable[[], OAuthError]]] = {
+        resource_indicators.PARAMETER: resource_indicators.repeated
+    }
+
     def precheck(self, form: dict[str, str]) -> None:
         if "grant_type" not in form:
             raise InvalidRequest("grant_type is required")
