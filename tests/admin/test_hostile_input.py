@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pforte.domain.ids import CLIENT_ID_PATTERN
 from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN
 from pforte.services.context import Context
 from tests.conftest import assert_problem, snapshot
@@ -365,7 +366,7 @@ async def test_the_openapi_document_declares_the_text_patterns(client: httpx.Asy
                 return str(option["pattern"])
         raise AssertionError(f"{model}.{field} declares no pattern: {schema}")
 
-    assert pattern_of("ClientCreate", "clientId") == LINE_PATTERN
+    assert pattern_of("ClientCreate", "clientId") == CLIENT_ID_PATTERN  # which holds no control character
     assert pattern_of("ClientCreate", "clientName") == LINE_PATTERN
     assert pattern_of("ClientCreate", "redirectUris") == LINE_PATTERN
     assert pattern_of("ClientCreate", "description") == FREE_TEXT_PATTERN

@@ -11,13 +11,23 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from pforte.domain.clients import GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
 from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
-from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN
+from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN, PATTERN_MESSAGES, has_control
 
 T = TypeVar("T")
 
@@ -27,13 +37,23 @@ Text200 = Annotated[Line, Field(max_length=200)]
 Text2000 = Annotated[Line, Field(max_length=2000)]
 UriList = Annotated[list[Text2000], Field(max_length=100)]
 
+
+def _no_control(value: str) -> str:
+    """Control characters are refused here, with the text rule's message, for every field; the
+    field's own rule (declared as its pattern or enum) is the domain's to check and word."""
+    if has_control(value):
+        raise PydanticCustomError("control_character", PATTERN_MESSAGES[LINE_PATTERN])
+    return value
+
+
 # Declared in the document, checked by the domain (its messages name the rule): pattern, enum, range.
+Token = Annotated[StrictStr, AfterValidator(_no_control)]
 ClientIdText = Annotated[
-    StrictStr, Field(description="[A-Za-z0-9._~-]{1,128}", json_schema_extra={"pattern": CLIENT_ID_PATTERN})
+    Token, Field(description="[A-Za-z0-9._~-]{1,128}", json_schema_extra={"pattern": CLIENT_ID_PATTERN})
 ]
-GrantType = Annotated[StrictStr, Field(json_schema_extra={"enum": list(GRANT_TYPES)})]
+GrantType = Annotated[Token, Field(json_schema_extra={"enum": list(GRANT_TYPES)})]
 ScopeToken = Annotated[
-    StrictStr,
+    Token,
     Field(
         max_length=200,
         description="an RFC 6749 §3.3 scope token; a permission (`api:action`) must be in the catalogue",
@@ -59,12 +79,12 @@ class PageOut(Outgoing, Generic[T]):
 
 
 class TenantCreate(Incoming):
-    slug: StrictStr = Field(
+    slug: Token = Field(
         description="[a-z0-9][a-z0-9-]{1,62}; part of the issuer URL, fixed",
         json_schema_extra={"pattern": SLUG_PATTERN},
     )
     display_name: Text200 | None = None
-    signing_alg: StrictStr = Field(
+    signing_alg: Token = Field(
         "ES256", description="ES256 (default) or RS256", json_schema_extra={"enum": ["ES256", "RS256"]}
     )
 
