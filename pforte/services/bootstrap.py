@@ -132,7 +132,13 @@ async def ensure_bootstrap_client(ctx: Context) -> None:
                 session, ctx, tenant=tenant, client=client, actor=SYSTEM_ACTOR, request=request
             )
             return
-        await _repair(session, tenant, client)
+        wanted = {
+            "enabled": True,
+            "require_client_secret": True,
+            "allowed_grant_types": _union(client.allowed_grant_types, CLIENT_CREDENTIALS),
+            "allowed_scopes": _union(client.allowed_scopes, TENANTS_ADMIN),
+        }
+        _repair(session, tenant, client, wanted, actor=SYSTEM_ACTOR)
         now = utcnow()
         live = [s for s in await SecretRepo(session).all_of(tenant.id, client.id) if s.expiration > now]
         if not any(compare_digest(s.value_hash, ctx.hasher.hash(value)) for s in live):
@@ -141,14 +147,10 @@ async def ensure_bootstrap_client(ctx: Context) -> None:
             )
 
 
-async def _repair(session: AsyncSession, tenant: TenantRow, client: ClientRow) -> None:
-    """Make the bootstrap client an administrator again, auditing what had to change."""
-    wanted = {
-        "enabled": True,
-        "require_client_secret": True,
-        "allowed_grant_types": _union(client.allowed_grant_types, CLIENT_CREDENTIALS),
-        "allowed_scopes": _union(client.allowed_scopes, TENANTS_ADMIN),
-    }
+def _repair(
+    session: AsyncSession, tenant: TenantRow, client: ClientRow, wanted: dict[str, object], *, actor: Actor
+) -> None:
+    """Set ``wanted`` fields of an administrator client again, auditing what had to change."""
     diff = {
         to_camel(name): {"from": getattr(client, name), "to": value}
         for name, value in wanted.items()
@@ -163,7 +165,7 @@ async def _repair(session: AsyncSession, tenant: TenantRow, client: ClientRow) -
     audit.record(
         session,
         tenant_id=tenant.id,
-        actor=SYSTEM_ACTOR,
+        actor=actor,
         event=Event(EventName.CLIENT_UPDATED, "client", client.client_id, diff),
     )
 
@@ -195,23 +197,9 @@ async def recovery_key(ctx: Context) -> RecoveryKey:
         client = await ClientRepo(session).lock(tenant.id, RECOVERY_CLIENT_ID)
         if client is None:
             client = await _admin_client(session, ctx, tenant, RECOVERY_CLIENT_ID, actor=CLI_ACTOR)
-        elif not client.enabled or TENANTS_ADMIN not in client.allowed_scopes:
-            diff: dict[str, object] = {}
-            if not client.enabled:
-                diff["enabled"] = {"from": False, "to": True}
-                client.enabled = True
-            if TENANTS_ADMIN not in client.allowed_scopes:
-                scopes = _union(client.allowed_scopes, TENANTS_ADMIN)
-                diff["allowedScopes"] = {"from": client.allowed_scopes, "to": scopes}
-                client.allowed_scopes = scopes
-            client.updated_at = utcnow()
-            client.version += 1
-            audit.record(
-                session,
-                tenant_id=tenant.id,
-                actor=CLI_ACTOR,
-                event=Event(EventName.CLIENT_UPDATED, "client", client.client_id, diff),
-            )
+        else:
+            wanted = {"enabled": True, "allowed_scopes": _union(client.allowed_scopes, TENANTS_ADMIN)}
+            _repair(session, tenant, client, wanted, actor=CLI_ACTOR)
         principal = Principal(
             tenant_slug=SYSTEM_TENANT,
             client_id="pforte",
