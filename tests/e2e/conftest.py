@@ -257,3 +257,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start(workdir, env)
     yield running
     running.stop()
+
+
+def start_pair(pool: Servers, url: str, **settings: str) -> list[Server]:
+    """Two servers, ``a`` and ``b``, on the database ``url`` under one issuer (a token of one is
+    accepted by the other), with PFORTE_BOOTSTRAP_CLIENT_ID/SECRET set."""
+    public = f"http://127.0.0.1:{free_port()}"
+    started = []
+    for name in ("a", "b"):
+        workdir = pool.workdir(name)
+        env = base_env(
+            workdir,
+            PFORTE_DATABASE_URL=url,
+            PFORTE_PUBLIC_URL=public,
+            PFORTE_BOOTSTRAP_CLIENT_ID=BOOTSTRAP_CLIENT_ID,
+            PFORTE_BOOTSTRAP_CLIENT_SECRET=BOOTSTRAP_CLIENT_SECRET,
+            **settings,
+        )
+        started.append(pool.start(workdir, env))
+    return started

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import throwaway_postgres
-from tests.e2e.conftest import BOOTSTRAP_CLIENT_ID, BOOTSTRAP_CLIENT_SECRET, Servers, base_env, free_port
+from tests.e2e.conftest import BOOTSTRAP_CLIENT_ID, BOOTSTRAP_CLIENT_SECRET, Servers, start_pair
 
 pytestmark = pytest.mark.e2e
 
@@ -66,19 +66,7 @@ def cluster(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) ->
         url_context = throwaway_postgres()
         url = url_context.__enter__()
     try:
-        public = f"http://127.0.0.1:{free_port()}"  # one issuer for both: tokens are accepted by either
-        started = []
-        for name in ("a", "b"):
-            workdir = servers.workdir(name)
-            env = base_env(
-                workdir,
-                PFORTE_DATABASE_URL=url,
-                PFORTE_PUBLIC_URL=public,
-                PFORTE_BOOTSTRAP_CLIENT_ID=BOOTSTRAP_CLIENT_ID,
-                PFORTE_BOOTSTRAP_CLIENT_SECRET=BOOTSTRAP_CLIENT_SECRET,
-                PFORTE_ACCESS_LOG="false",
-            )
-            started.append(servers.start(workdir, env))
+        started = start_pair(servers, url, PFORTE_ACCESS_LOG="false")
         a, b = (httpx.Client(base_url=s.url, timeout=10) for s in started)
         with a, b:
             issued = b.post(

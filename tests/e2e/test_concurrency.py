@@ -31,8 +31,7 @@ from tests.e2e.conftest import (
     SECRET_KEY,
     Server,
     Servers,
-    base_env,
-    free_port,
+    start_pair,
 )
 
 pytestmark = pytest.mark.e2e
@@ -102,17 +101,7 @@ def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         context = throwaway_postgres()
         url = context.__enter__()
     try:
-        public = f"http://127.0.0.1:{free_port()}"
-        for name in ("a", "b"):
-            workdir = pool.workdir(name)
-            env = base_env(
-                workdir,
-                PFORTE_DATABASE_URL=url,
-                PFORTE_PUBLIC_URL=public,
-                PFORTE_BOOTSTRAP_CLIENT_ID=BOOTSTRAP_CLIENT_ID,
-                PFORTE_BOOTSTRAP_CLIENT_SECRET=BOOTSTRAP_CLIENT_SECRET,
-            )
-            pool.start(workdir, env)
+        start_pair(pool, url)
         with httpx.Client(base_url=pool.started[0].url, timeout=10) as http:
             issued = http.post(
                 "/t/system/token",
