@@ -18,6 +18,9 @@ APP = "pforte.app:create_app_from_env"
 def run_uvicorn(settings: Settings) -> None:
     import uvicorn  # only the server in use is loaded
 
+    from pforte.web.header_timeout import HeaderTimeoutProtocol
+
+    HeaderTimeoutProtocol.timeout = settings.header_timeout
     uvicorn.run(
         APP,
         factory=True,
@@ -28,6 +31,7 @@ def run_uvicorn(settings: Settings) -> None:
         access_log=False,
         server_header=False,
         proxy_headers=False,  # nothing uses the client address; saves a middleware per request
+        http=HeaderTimeoutProtocol,  # httptools, with a deadline for the request's headers
         env_file=None,
     )
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 64 * 1024
     # Seconds to receive a whole request body, from when reading it begins (408 after).
     body_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
+    # Seconds for a request's line and headers, from the connection (or the request's first byte).
+    header_timeout: Annotated[float, Field(gt=0, le=600)] = 10.0
     page_size_max: Annotated[int, Field(ge=1, le=1000)] = 200
     # In-process caches of the token hot path (entries; least recently used go first).
     cache_clients: Annotated[int, Field(ge=100, le=10_000_000)] = 50_000

@@ -1,0 +1,100 @@
+"""A deadline for a request's line and headers under uvicorn, which has none (slowloris).
+
+uvicorn's only timer, ``timeout_keep_alive``, runs between requests and is cancelled by the
+first byte of the next one: a client sending its headers a byte at a time held a connection for
+as long as it liked. This protocol (uvicorn's own httptools protocol, extended) gives every
+connection ``PFORTE_HEADER_TIMEOUT`` seconds from its opening, and every later request as long
+from its first byte, to deliver a complete request line and headers; after that a started
+request gets ``408 Request Timeout`` (RFC 9110 §15.5.9) and the connection is closed. The body
+has its own deadline (``web/request_body.py``).
+
+As there, one sweep per second per process checks every deadline, instead of a timer per
+request on the token path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from pforte.settings import load_settings
+
+SWEEP_SECONDS = 1.0
+TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: 45\r\nconnection: close\r\n\r\n"
+    b"the request headers did not arrive in time.\r\n"
+)
+
+
+class _Deadlines:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: dict[HeaderTimeoutProtocol, float] = {}
+        self.armed = False
+
+    def watch(self, protocol: HeaderTimeoutProtocol, seconds: float) -> None:
+        """From now, unless already watched (the first request counts from the connection)."""
+        self.due.setdefault(protocol, self.loop.time() + seconds)
+        if not self.armed:
+            self.armed = True
+            self.loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def forget(self, protocol: HeaderTimeoutProtocol) -> None:
+        self.due.pop(protocol, None)
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for protocol, deadline in list(self.due.items()):
+            if deadline <= now:
+                del self.due[protocol]
+                protocol.headers_timed_out()
+        self.armed = bool(self.due)
+        if self.armed:
+            self.loop.call_later(SWEEP_SECONDS, self._sweep)
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for the request line and headers."""
+
+    # PFORTE_HEADER_TIMEOUT, read once per process (uvicorn's --workers are fresh processes).
+    timeout: ClassVar[float | None] = None
+    _deadlines: ClassVar[dict[asyncio.AbstractEventLoop, _Deadlines]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if HeaderTimeoutProtocol.timeout is None:
+            HeaderTimeoutProtocol.timeout = load_settings().header_timeout
+        self.seconds: float = HeaderTimeoutProtocol.timeout
+        deadlines = self._deadlines.get(self.loop)
+        if deadlines is None:
+            deadlines = self._deadlines[self.loop] = _Deadlines(self.loop)
+        self.deadlines = deadlines
+        self.started = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.deadlines.watch(self, self.seconds)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.started = True
+        self.deadlines.watch(self, self.seconds)
+
+    def on_headers_complete(self) -> None:
+        self.deadlines.forget(self)
+        self.started = False
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.deadlines.forget(self)
+        super().connection_lost(exc)
+
+    def headers_timed_out(self) -> None:
+        if self.transport.is_closing():
+            return
+        if self.started:
+            self.transport.write(TIMED_OUT)
+        self.transport.close()
