@@ -63,14 +63,35 @@ def test_headers_sent_a_byte_at_a_time_get_a_408_and_a_closed_connection(server:
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
     assert b"connection: close" in answer
     assert answer.endswith(b"the request headers did not arrive in time.\r\n")
-    assert HEADER_TIMEOUT <= waited <= HEADER_TIMEOUT + SWEEP + 1.5
+    assert HEADER_TIMEOUT <= waited <= HEADER_TIMEOUT + SWEEP + 5  # generous: CI machines are busy
 
 
 def test_a_connection_that_sends_nothing_is_closed(server: Server) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        received, waited = read_until_closed(sock, HEADER_TIMEOUT + SWEEP + 3)
+        received, waited = read_until_closed(sock, HEADER_TIMEOUT + SWEEP + 8)
     assert received == b""  # nothing was asked, nothing is answered
-    assert waited <= HEADER_TIMEOUT + SWEEP + 1.5
+    assert waited <= HEADER_TIMEOUT + SWEEP + 5
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole response (head and Content-Length body), however the packets fall."""
+    sock.settimeout(5)
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {received!r}"
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {received!r}"
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def test_prompt_requests_on_a_kept_alive_connection_are_not_disturbed(server: Server) -> None:
@@ -78,7 +99,7 @@ def test_prompt_requests_on_a_kept_alive_connection_are_not_disturbed(server: Se
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         for _ in range(3):  # across more than one header deadline, one request at a time
             sock.sendall(request)
-            sock.settimeout(5)
-            answer = sock.recv(65536)
+            answer = read_response(sock)
             assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+            assert answer.endswith(b'{"status":"ok"}')
             time.sleep(HEADER_TIMEOUT * 0.8)
