@@ -33,9 +33,6 @@ def spec_of(row: ClientRow) -> ClientSpec:
     return ClientSpec(**{name: getattr(row, name) for name in SPEC_FIELDS})
 
 
-load = load_client
-
-
 async def create_client(
     ctx: Context, principal: Principal, tenant_ref: str, spec: ClientSpec
 ) -> tuple[ClientRow, CreatedSecret | None]:
@@ -78,7 +75,7 @@ async def create_client(
 async def get_client(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> ClientRow:
     async with ctx.db.transaction() as session:
         tenant = await resolve(session, principal, tenant_ref, READ)
-        return await load(session, tenant, client_id)
+        return await load_client(session, tenant, client_id)
 
 
 async def list_clients(

@@ -21,8 +21,7 @@ from pforte.domain.principal import Principal
 from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.tenants import resolve
-from pforte.services.units import client_unit
-from pforte.services.units import load_client as _client
+from pforte.services.units import client_unit, load_client
 from pforte.store.base import utcnow
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
@@ -135,7 +134,7 @@ async def list_secrets(
 ) -> Page[ClientSecretRow]:
     async with ctx.db.transaction() as session:
         tenant = await resolve(session, principal, tenant_ref, READ)
-        client = await _client(session, tenant, client_id)
+        client = await load_client(session, tenant, client_id)
         size = check_limit(limit, ctx.settings.page_size_max)
         return await SecretRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
 
@@ -235,7 +234,7 @@ async def list_api_keys(
 ) -> Page[ApiKeyRow]:
     async with ctx.db.transaction() as session:
         tenant = await resolve(session, principal, tenant_ref, READ)
-        client = await _client(session, tenant, client_id)
+        client = await load_client(session, tenant, client_id)
         size = check_limit(limit, ctx.settings.page_size_max)
         return await ApiKeyRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
 

@@ -123,19 +123,6 @@ def _declare_versions(method: str, path: str, operation: dict[str, Any]) -> None
             "description": "the representation's version; send it back as If-Match",
             "schema": {"type": "string"},
         }
-    elif method in _WRITES:
-        parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
-        if not any(p["in"] == "header" and p["name"].lower() == "if-match" for p in parameters):
-            parameters.append(
-                {
-                    "name": "If-Match",
-                    "in": "header",
-                    "required": False,
-                    "description": "the ETag of the GET this change is based on; 412 if it is no longer "
-                    "current. Without it, the change applies to the current version.",
-                    "schema": {"type": "string"},
-                }
-            )
 
 
 def build(app: FastAPI, *, page_size_max: int) -> dict[str, Any]:
