@@ -60,11 +60,11 @@ from harness import ALL_CPUS, CLIENT_CPU, RESULTS_DIR, ROOT, SERVER_CPU, TENANT,
 
 from pforte.domain import credentials as cred
 from pforte.domain.clients import CLIENT_CREDENTIALS, ClientSpec
+from pforte.domain.clock import utcnow
 from pforte.domain.ids import new_id
 from pforte.domain.oauth.access_tokens import client_credentials_claims
 from pforte.services import clients as client_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
-from pforte.store.base import utcnow
 from pforte.store.tables import ClientRow, ClientSecretRow
 
 RESULTS = RESULTS_DIR / "tokens.json"

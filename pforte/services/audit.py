@@ -10,11 +10,11 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain.clock import utcnow
 from pforte.domain.events import Actor, Event
 from pforte.domain.ids import new_id
 from pforte.observability import current_request_id
 from pforte.services import changes
-from pforte.store.base import utcnow
 from pforte.store.repos.audit import AuditRepo
 from pforte.store.tables import AuditEventRow
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clients import CLIENT_CREDENTIALS, ClientSpec, validate
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import NotFound
 from pforte.domain.events import CLI_ACTOR, SYSTEM_ACTOR, Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, new_id
@@ -19,7 +20,6 @@ from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, SecretRequest, issue_api_key, issue_secret
 from pforte.services.tenants import TenantCreate, insert_tenant
-from pforte.store.base import utcnow
 from pforte.store.migrate import upgrade
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import SecretRepo

@@ -21,13 +21,13 @@ from typing import Any
 from cachetools import LRUCache
 from joserfc.jwk import ECKey, RSAKey
 
+from pforte.domain.clock import utcnow
 from pforte.domain.oauth import access_tokens, signing_keys
 from pforte.security.hashing import CredentialHasher
 from pforte.security.jws import CompactSigner
 from pforte.security.keys import KeySealer, seal_context
 from pforte.services.changes import REVOKED, Change
 from pforte.settings import Settings
-from pforte.store.base import utcnow
 from pforte.store.engine import Database
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pforte.store.base import utcnow
+from pforte.domain.clock import utcnow
 from pforte.store.engine import on_commit
 from pforte.store.tables import ChangeRow
 

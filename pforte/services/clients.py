@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 
 from pforte.domain.clients import SPEC_FIELDS, ClientSpec, validate
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, Invalid, NotFound
 from pforte.domain.events import Event, EventName
 from pforte.domain.ids import new_id
@@ -22,7 +23,6 @@ from pforte.services.context import Context
 from pforte.services.credentials import CreatedSecret, SecretRequest, issue_secret
 from pforte.services.tenants import resolve
 from pforte.services.units import client_unit, load_client, tenant_unit
-from pforte.store.base import utcnow
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.tables import ClientRow
 

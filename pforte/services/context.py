@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pforte.domain.clock import Clock, utcnow
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
 from pforte.services.cache import HotCache
@@ -22,9 +23,10 @@ class Context:
     cache: HotCache
     usage: SecretUsage
     throttle: AuthThrottle
+    clock: Clock = utcnow  # every "now" of a request; tests may set it
 
     @classmethod
-    def create(cls, settings: Settings, db: Database | None = None) -> Context:
+    def create(cls, settings: Settings, db: Database | None = None, clock: Clock = utcnow) -> Context:
         secret = settings.server_secret()
         database = db or Database(settings.database_url)
         sealer = KeySealer(derive_key(secret, "signing-key-encryption"))
@@ -38,4 +40,5 @@ class Context:
             cache=cache,
             usage=SecretUsage(),
             throttle=AuthThrottle.from_settings(settings),
+            clock=clock,
         )

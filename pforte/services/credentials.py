@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain import credentials as cred
 from pforte.domain import permissions
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, new_id
@@ -22,7 +23,6 @@ from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.tenants import resolve
 from pforte.services.units import client_unit, load_client
-from pforte.store.base import utcnow
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
 

@@ -22,11 +22,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+from pforte.domain.clock import utcnow
 from pforte.observability import log
 from pforte.services.changes import Change, parse_notification
 from pforte.services.context import Context
 from pforte.services.usage import FLUSH_INTERVAL
-from pforte.store.base import utcnow
 from pforte.store.engine import driver_dsn
 from pforte.store.repos.changes import ChangeRepo, RevokedTokenRepo
 from pforte.store.sqlite_feed import SQLiteFeedReader

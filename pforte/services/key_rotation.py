@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+from pforte.domain.clock import utcnow
 from pforte.domain.events import SYSTEM_ACTOR
 from pforte.domain.oauth import signing_keys
 from pforte.observability import log
 from pforte.services.context import Context
 from pforte.services.keys import Rotation, rotate_locked
-from pforte.store.base import utcnow
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 
 CHECK_INTERVAL = 3600.0  # seconds between checks of a serving process

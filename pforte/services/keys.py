@@ -18,6 +18,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, NotFound
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
@@ -27,7 +28,6 @@ from pforte.security import keys
 from pforte.security.keys import KeySealer
 from pforte.services import audit
 from pforte.services.context import Context
-from pforte.store.base import utcnow
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import SigningKeyRow, TenantRow
 

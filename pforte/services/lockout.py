@@ -15,9 +15,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clients import CLIENT_CREDENTIALS
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict
 from pforte.domain.permissions import TENANTS_ADMIN
-from pforte.store.base import utcnow
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 

@@ -15,6 +15,7 @@ from joserfc.errors import JoseError
 
 from pforte.domain import credentials as cred
 from pforte.domain import permissions
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Unauthorized
 from pforte.domain.events import Actor
 from pforte.domain.ids import SLUG_RE, SYSTEM_TENANT
@@ -23,7 +24,6 @@ from pforte.domain.principal import Principal
 from pforte.services import tokens
 from pforte.services.context import Context
 from pforte.services.credentials import KeyUse, authenticate_api_key
-from pforte.store.base import utcnow
 
 INVALID = "the access token is not valid (expired, revoked, or not from this server)"
 

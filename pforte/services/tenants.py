@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, check_slug, new_id
@@ -18,7 +19,6 @@ from pforte.security.keys import ALGORITHMS
 from pforte.services import audit, changes, keys
 from pforte.services.context import Context
 from pforte.services.keys import KeyState, create_signing_key
-from pforte.store.base import utcnow
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import TenantRow
 

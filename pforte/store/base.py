@@ -49,7 +49,3 @@ class TenantOwned:
     """Every tenant-owned row carries ``tenant_id``; deleting the tenant deletes the row."""
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

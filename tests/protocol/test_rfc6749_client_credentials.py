@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlalchemy import update
 
+from pforte.domain.clock import utcnow
 from pforte.services.context import Context
-from pforte.store.base import utcnow
 from pforte.store.tables import ClientSecretRow
 from pforte.web.protocol.forms import form_pairs
 from tests.conftest import moment, snapshot

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 from pforte.app import create_app
+from pforte.domain.clock import utcnow
 from pforte.services.context import Context
 from pforte.settings import Settings
-from pforte.store.base import utcnow
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.tables import ChangeRow, RevokedTokenRow
 from tests.conftest import assert_problem, audit_events, bearer, snapshot

@@ -13,12 +13,12 @@ from joserfc import jws, jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from pforte.app import create_app
+from pforte.domain.clock import utcnow
 from pforte.domain.events import CLI_ACTOR
 from pforte.domain.oauth import signing_keys
 from pforte.services.context import Context
 from pforte.services.keys import rotate_signing_key, seal_context
 from pforte.settings import Settings
-from pforte.store.base import utcnow
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from tests.conftest import make_tenant
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, update
 
+from pforte.domain.clock import utcnow
 from pforte.domain.errors import NotFound
 from pforte.domain.events import CLI_ACTOR
 from pforte.domain.oauth import signing_keys
@@ -23,7 +24,6 @@ from pforte.services.context import Context
 from pforte.services.key_rotation import rotate_due_keys, run_key_rotation
 from pforte.services.keys import published_keys, rotate_signing_key, seal_context, tenant_keys
 from pforte.settings import Settings
-from pforte.store.base import utcnow
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import SigningKeyRow
 from tests.conftest import audit_events, make_tenant

@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 import pforte.store.tables  # noqa: F401 - registers every table on Base.metadata
 from pforte.domain.clients import ClientSpec
+from pforte.domain.clock import utcnow
 from pforte.services import clients as client_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
-from pforte.store.base import Base, utcnow
+from pforte.store.base import Base
 from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo

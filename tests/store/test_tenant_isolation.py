@@ -15,11 +15,11 @@ from datetime import timedelta
 import pytest
 
 from pforte.domain.clients import ClientSpec
+from pforte.domain.clock import utcnow
 from pforte.services import clients as client_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
-from pforte.store.base import utcnow
 from pforte.store.repos.audit import AuditRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo

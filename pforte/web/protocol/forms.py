@@ -37,7 +37,6 @@ from pforte.observability import log, set_tenant
 from pforte.services import client_authn
 from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
-from pforte.store.base import utcnow
 from pforte.web.request_body import CLOSE, BodyTimeout, BodyTooLarge, read_body
 
 MAX_BODY = 8 * 1024
@@ -171,7 +170,7 @@ async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, rece
         if tenant is None:
             return NO_SUCH_TENANT
         credentials = client_auth.from_request(authorization, form)
-        now = utcnow()  # one clock reading for the whole request
+        now = ctx.clock()  # one clock reading for the whole request
         client = await _authenticate(ctx, tenant, credentials, now)
         return await endpoint.run(ctx, tenant, client, form, now)
     except OAuthError as exc:
