@@ -15,7 +15,7 @@ and wrk with bench/count_non2xx.lua (2 s warm-up discarded, then --duration seco
   B. the same with PFORTE_SERVER=granian, pinned the same way: token and introspection at 64.
   C. uvicorn --workers 2, not pinned, and wrk with 2 threads, not pinned either (on a 2-core
      machine the only option): token and introspection at 64.
-  D. an in-process profile: the token endpoint's handler (`forms.handle`) called directly with
+  D. an in-process profile: the token endpoint's handler (`form_dispatch.handle`) called directly with
      a fake ASGI scope, timed and under cProfile: µs per request of our code and of signing.
   E. with --peers: node-oidc-provider (JWT ES256 token; opaque token introspection) from
      ../shared/peers, started pinned to CPU 0 and loaded with its own bench.sh (wrk on CPU 1),
@@ -287,7 +287,7 @@ _FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 
 def _function(frame: str) -> str:
-    """`handle (pforte/web/protocol/forms.py:142)` → `handle (pforte/web/protocol/forms.py)`."""
+    """`handle (pforte/web/protocol/form_dispatch.py:42)` → `handle (…/form_dispatch.py)`."""
     match = _FRAME.match(frame.strip())
     return f"{match['function']} ({match['file']})" if match else frame.strip()
 
@@ -382,8 +382,8 @@ def pyspy_profile(srv: harness.Server, seeded: Seeded, args: argparse.Namespace)
 
 
 async def _inprocess(url: str, secret: str, n: int, top: int) -> tuple[str, dict[str, Any]]:
-    from pforte.app import FORM_ENDPOINTS  # the app's modules load here, not for the load runs
-    from pforte.web.protocol.forms import handle
+    # the app's modules load here, not for the load runs
+    from pforte.web.protocol.form_dispatch import ENDPOINTS, handle
 
     body = TOKEN_BODY.encode()
     scope = {
@@ -400,7 +400,7 @@ async def _inprocess(url: str, secret: str, n: int, top: int) -> tuple[str, dict
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    endpoint = FORM_ENDPOINTS["token"]
+    endpoint = ENDPOINTS["token"]
     async with harness.context(url) as ctx:
 
         async def requests(count: int) -> None:
@@ -455,7 +455,7 @@ async def _inprocess(url: str, secret: str, n: int, top: int) -> tuple[str, dict
         "handler_without_signing_us": handler_us - sign_us,
     }
     text = (
-        f"forms.handle(ctx, FORM_ENDPOINTS['token'], {TENANT!r}, scope, receive), called {n:,} times "
+        f"form_dispatch.handle(ctx, ENDPOINTS['token'], {TENANT!r}, scope, receive), called {n:,} times "
         f"in one process pinned to CPU {SERVER_CPU}, cache warm, no HTTP server:\n"
         f"  the handler, whole:          {handler_us:7.1f} µs/request\n"
         f"  of which ES256 signing:      {sign_us:7.1f} µs (CompactSigner.sign alone)\n"

@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 import orjson
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from pforte.domain.oauth.errors import MethodNotAllowed
+from pforte.domain.oauth.errors import NotFound as OAuthNotFound
 from pforte.observability import RequestLogMiddleware, configure_logging
 from pforte.services import feed
 from pforte.services.context import Context
@@ -22,17 +25,9 @@ from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, create_admin_app
 from pforte.web.problems import problem
 from pforte.web.protocol.discovery import discovery
-from pforte.web.protocol.forms import Endpoint, FormDispatch, route
-from pforte.web.protocol.introspection import IntrospectionEndpoint, RevocationEndpoint
+from pforte.web.protocol.form_dispatch import ENDPOINTS, FormDispatch, route
 from pforte.web.protocol.jwks import jwks
-from pforte.web.protocol.token import TokenEndpoint
-
-# The form-posting endpoints under a tenant's issuer, by their last path segment.
-FORM_ENDPOINTS: dict[str, Endpoint] = {
-    "token": TokenEndpoint(),
-    "introspect": IntrospectionEndpoint(),
-    "revoke": RevocationEndpoint(),
-}
+from pforte.web.protocol.responses import protocol_error
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -49,8 +44,22 @@ async def health(request: Request) -> Response:
     return _json({"status": "ok"})
 
 
-async def not_found(_request: Request, _exc: Exception) -> Response:
+def _protocol_path(request: Request) -> bool:
+    """Below a tenant's issuer, the protocol family of errors answers (CONVENTIONS §2.4)."""
+    return request.url.path.startswith("/t/")
+
+
+async def not_found(request: Request, _exc: Exception) -> Response:
+    if _protocol_path(request):
+        return protocol_error(OAuthNotFound("no such endpoint"))
     return problem("not-found", "no such resource")
+
+
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    allow = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
+    if _protocol_path(request):
+        return protocol_error(MethodNotAllowed(allow))
+    return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})
 
 
 async def home(_request: Request) -> Response:
@@ -79,18 +88,18 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
-            *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in FORM_ENDPOINTS.items()),
+            *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in ENDPOINTS.items()),
             Mount(PREFIX, app=create_admin_app(context)),
         ],
         lifespan=lifespan,
-        exception_handlers={404: not_found},
+        exception_handlers={404: not_found, 405: method_not_allowed},
     )
     app.router.redirect_slashes = False
     app.state.ctx = context
     if settings.access_log:
-        return RequestLogMiddleware(FormDispatch(app, context, FORM_ENDPOINTS), enabled=True)
+        return RequestLogMiddleware(FormDispatch(app, context), enabled=True)
     # No access log: the form endpoints (the hot path) need nothing of the middleware.
-    return FormDispatch(RequestLogMiddleware(app, enabled=False), context, FORM_ENDPOINTS)
+    return FormDispatch(RequestLogMiddleware(app, enabled=False), context)
 
 
 def create_app_from_env() -> ASGIApp:

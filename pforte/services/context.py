@@ -10,6 +10,7 @@ from pforte.security.keys import KeySealer
 from pforte.services.cache import HotCache
 from pforte.services.throttle import AuthThrottle
 from pforte.services.usage import SecretUsage
+from pforte.services.view_loader import ViewLoader
 from pforte.settings import Settings
 from pforte.store.engine import Database
 
@@ -30,7 +31,7 @@ class Context:
         secret = settings.server_secret()
         database = db or Database(settings.database_url)
         sealer = KeySealer(derive_key(secret, "signing-key-encryption"))
-        cache = HotCache(settings, database, sealer)
+        cache = HotCache(settings, ViewLoader(settings, database, sealer), clock)
         database.commit_hooks.append(cache.apply)  # this process's own changes apply at commit
         return cls(
             settings=settings,

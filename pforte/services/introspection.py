@@ -12,13 +12,21 @@ from typing import Any
 
 from pforte.domain import credentials as cred
 from pforte.services import tokens
-from pforte.services.cache import TenantView
 from pforte.services.context import Context
 from pforte.services.credentials import held_permissions
+from pforte.services.form_endpoints import FormRequest, form_endpoint, token_call
+from pforte.services.views import TenantView
 from pforte.store.repos.credentials import ApiKeyRepo
 
 INACTIVE: dict[str, Any] = {"active": False}
 CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
+
+
+@form_endpoint
+async def endpoint(ctx: Context, request: FormRequest) -> dict[str, Any]:
+    """``POST /t/{slug}/introspect``: an authenticated client of the tenant asks (§2.1)."""
+    call = await token_call(ctx, request)
+    return await introspect(ctx, call.tenant, call.token, call.now)
 
 
 async def introspect(ctx: Context, tenant: TenantView, token: str, now: datetime) -> dict[str, Any]:

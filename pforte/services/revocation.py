@@ -20,8 +20,9 @@ from pforte.domain.ids import SYSTEM_TENANT
 from pforte.domain.oauth.errors import InvalidRequest, UnauthorizedClient
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.services import audit, changes, lockout, tokens
-from pforte.services.cache import ClientView, TenantView
 from pforte.services.context import Context
+from pforte.services.form_endpoints import FormRequest, form_endpoint, token_call
+from pforte.services.views import ClientView, TenantView
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.credentials import ApiKeyRepo
 from pforte.store.repos.tenants import TenantRepo
@@ -32,6 +33,13 @@ LAST_ADMIN = (
     "this API key is the last credential holding tenants:admin; create another first "
     "(or run pforte bootstrap), then revoke it"
 )
+
+
+@form_endpoint
+async def endpoint(ctx: Context, request: FormRequest) -> None:
+    """``POST /t/{slug}/revoke``: an authenticated client revokes one of its tokens (§2.1)."""
+    call = await token_call(ctx, request)
+    await revoke(ctx, call.tenant, call.client, call.token, call.now)
 
 
 async def revoke(ctx: Context, tenant: TenantView, caller: ClientView, token: str, now: datetime) -> None:

@@ -21,8 +21,8 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from pforte.domain.oauth import access_tokens
-from pforte.services.cache import ClientView, TenantView, VerifiedToken
 from pforte.services.context import Context
+from pforte.services.views import ClientView, TenantView, VerifiedToken
 
 MAX_TOKEN_LENGTH = 8 * 1024
 TYP = frozenset({"at+jwt", "application/at+jwt"})

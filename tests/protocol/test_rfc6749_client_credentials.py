@@ -14,9 +14,9 @@ from joserfc.jwk import KeySet
 from sqlalchemy import update
 
 from pforte.domain.clock import utcnow
+from pforte.domain.oauth.forms import form_pairs
 from pforte.services.context import Context
 from pforte.store.tables import ClientSecretRow
-from pforte.web.protocol.forms import form_pairs
 from tests.conftest import moment, snapshot
 
 pytestmark = pytest.mark.anyio

@@ -16,9 +16,9 @@ from pforte.domain.clients import ClientSpec
 from pforte.services import clients as client_service
 from pforte.services import feed
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
-from pforte.services.cache import TenantView
 from pforte.services.changes import REVOKED, TENANT, Change, parse_notification
 from pforte.services.context import Context
+from pforte.services.views import TenantView
 from pforte.settings import Settings
 from tests.conftest import _pg_admin_dsn, make_tenant
 
@@ -105,7 +105,7 @@ async def test_a_broken_listen_connection_clears_the_caches_and_reconnects(
 async def test_a_load_that_raced_with_a_change_is_not_kept(ctx: Context) -> None:
     slug = await make_tenant(ctx)
     loading, release = asyncio.Event(), asyncio.Event()
-    real = ctx.cache._load_tenant
+    real = ctx.cache.loader.tenant
 
     async def slow_load(s: str) -> TenantView | None:
         view = await real(s)  # read before the change is applied ...
@@ -113,7 +113,7 @@ async def test_a_load_that_raced_with_a_change_is_not_kept(ctx: Context) -> None
         await release.wait()  # ... and returned after it
         return view
 
-    ctx.cache._load_tenant = slow_load  # type: ignore[method-assign]
+    ctx.cache.loader.tenant = slow_load  # type: ignore[method-assign]
     task = asyncio.create_task(ctx.cache.tenant(slug))
     await loading.wait()
     tenant_id = (await real(slug)).id  # type: ignore[union-attr]
@@ -121,6 +121,6 @@ async def test_a_load_that_raced_with_a_change_is_not_kept(ctx: Context) -> None
     release.set()
     assert (await task) is not None  # the caller gets its answer ...
     assert slug not in ctx.cache._tenants  # ... but it is not remembered
-    ctx.cache._load_tenant = real  # type: ignore[method-assign]
+    ctx.cache.loader.tenant = real  # type: ignore[method-assign]
     assert await ctx.cache.tenant(slug) is not None
     assert slug in ctx.cache._tenants

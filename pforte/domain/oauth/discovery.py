@@ -5,25 +5,33 @@ Nothing is advertised that is not implemented: as endpoints and grants land, the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from pforte.domain.clients import CLIENT_CREDENTIALS
 from pforte.domain.permissions import grantable_in
 
-TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-
-def metadata(*, issuer: str, tenant_slug: str, signing_alg: str) -> dict[str, Any]:
+def metadata(
+    *,
+    issuer: str,
+    tenant_slug: str,
+    signing_alg: str,
+    grant_types: Sequence[str],
+    auth_methods: Sequence[str],
+) -> dict[str, Any]:
+    """The document of one tenant; ``grant_types`` and ``auth_methods`` are the registries of
+    what the token endpoint implements (``services.grants``, ``services.client_authentication``)."""
+    methods = list(auth_methods)
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}/token",
         "jwks_uri": f"{issuer}/jwks",
-        "grant_types_supported": [CLIENT_CREDENTIALS],
-        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "grant_types_supported": list(grant_types),
+        "token_endpoint_auth_methods_supported": methods,
         "introspection_endpoint": f"{issuer}/introspect",  # RFC 7662, RFC 8414 §2
-        "introspection_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": methods,
         "revocation_endpoint": f"{issuer}/revoke",  # RFC 7009
-        "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": methods,
         # RFC 8414 §2 requires the member; no authorization endpoint is offered yet.
         "response_types_supported": [],
         "scopes_supported": [p.name for p in grantable_in(tenant_slug)],

@@ -8,7 +8,11 @@
      ├── UnsupportedGrantType   400
      ├── InvalidScope           400
      ├── InvalidTarget          400  RFC 8707 §2: a resource this server issues no tokens for
-     └── TooManyAttempts        429  failed client authentication repeated too often (Retry-After)
+     ├── TooManyAttempts        429  failed client authentication repeated too often (Retry-After)
+     ├── NotFound               404  no such tenant (or endpoint) under /t/ (not an RFC 6749 code)
+     ├── MethodNotAllowed       405  a method the endpoint does not take (``Allow``)
+     ├── ServerError            500  §4.1.2.1 server_error: a fault of the server, not of the request
+     └── TemporarilyUnavailable 503  §4.1.2.1: overloaded for now; repeat shortly (Retry-After)
 
 ``description`` is sent to the client and must be RFC 6749 ASCII (%x20-21 / %x23-5B / %x5D-7E).
 """
@@ -86,3 +90,44 @@ class TooManyAttempts(OAuthError):
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [(b"retry-after", str(self.retry_after).encode())]
+
+
+class NotFound(OAuthError):
+    """Nothing answers here: no such tenant, or no such endpoint under a tenant's issuer. The
+    protocol family's 404 (``not_found``), so that ``/t/…`` never answers problem+json."""
+
+    error = "not_found"
+    status = 404
+
+
+class MethodNotAllowed(OAuthError):
+    """The endpoint exists but does not take this method (RFC 9110 §15.5.6: 405 with ``Allow``)."""
+
+    error = "invalid_request"
+    status = 405
+
+    def __init__(self, allow: str) -> None:
+        super().__init__(f"this endpoint accepts {allow} only")
+        self.allow = allow
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"allow", self.allow.encode("ascii"))]
+
+
+class ServerError(OAuthError):
+    """The server cannot answer through no fault of the request (e.g. the tenant has no key that
+    may sign now). The detail belongs in the log, never in the description."""
+
+    error = "server_error"
+    status = 500
+
+
+class TemporarilyUnavailable(OAuthError):
+    """ "The authorization server is currently unable to handle the request due to a temporary
+    overloading or maintenance" (§4.1.2.1): 503 with ``Retry-After``."""
+
+    error = "temporarily_unavailable"
+    status = 503
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [(b"retry-after", b"1")]

@@ -37,3 +37,9 @@ def audience(requested: str | None, *, registered: tuple[str, ...], default: str
 def repeated() -> InvalidTarget:
     """The error for a request naming more than one resource."""
     return InvalidTarget("ask for one resource per token request")
+
+
+def platform_audience(public_url: str) -> str:
+    """The audience of the platform's own APIs (DESIGN §5): ``{PFORTE_PUBLIC_URL}/api``, the one
+    registered resource of every tenant and the default of its access tokens."""
+    return f"{public_url}/api"

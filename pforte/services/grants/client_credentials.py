@@ -1,27 +1,36 @@
 """RFC 6749 §4.4 client credentials grant, issuing RFC 9068 JWT access tokens.
 
-The client is already authenticated (``services.client_authn``); this checks what it may ask
-for (RFC 8707 ``resource`` included) and signs the token with the tenant's current key — all
-from the in-process cache.
+"The client can request an access token using only its client credentials" (§4.4): the client
+is already authenticated and allowed the grant (``services.token_endpoint``). This checks what
+it may ask for — ``scope`` (§3.3) and RFC 8707 ``resource`` — and signs the token with the
+tenant's current key, all from the in-process cache.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pforte.domain.clients import CLIENT_CREDENTIALS
 from pforte.domain.oauth import access_tokens, resource_indicators
-from pforte.domain.oauth.errors import InvalidScope, UnauthorizedClient
+from pforte.domain.oauth.errors import InvalidScope
 from pforte.domain.oauth.scopes import is_scope_token, parse_scope
-from pforte.services.cache import ClientView, TenantView
+from pforte.services.context import Context
+from pforte.services.grants.grant import NoSigningKey, TokenRequest
+from pforte.services.views import KeyView, TenantView
 
 GRANT_TYPE = CLIENT_CREDENTIALS
-PARAMETERS = frozenset({"grant_type", "scope", resource_indicators.PARAMETER})
+PARAMETERS = frozenset({"scope", resource_indicators.PARAMETER})
 
 
-class NoSigningKey(Exception):
-    """The tenant has no key that may sign now (every key retired or not yet active)."""
+class Storage(Protocol):
+    """What this grant reads: the key that signs for the tenant now."""
+
+    def signing_key(self, tenant: TenantView, now: datetime) -> KeyView | None: ...
+
+
+async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
+    return issue(ctx.cache, request)
 
 
 def _granted_scopes(requested: str | None, allowed: tuple[str, ...]) -> list[str]:
@@ -35,15 +44,14 @@ def _granted_scopes(requested: str | None, allowed: tuple[str, ...]) -> list[str
     return asked
 
 
-def handle(tenant: TenantView, client: ClientView, form: dict[str, str], now: datetime) -> dict[str, Any]:
-    if GRANT_TYPE not in client.grant_types:
-        raise UnauthorizedClient("this client may not use the client_credentials grant")
+def issue(storage: Storage, request: TokenRequest) -> dict[str, Any]:
+    tenant, client, parameters = request.tenant, request.client, request.parameters
     # RFC 8707: the platform API's audience is the one registered resource, and the default.
     audience = resource_indicators.audience(
-        form.get(resource_indicators.PARAMETER), registered=(tenant.audience,), default=tenant.audience
+        parameters.get(resource_indicators.PARAMETER), registered=(tenant.audience,), default=tenant.audience
     )
-    scopes = _granted_scopes(form.get("scope"), client.scopes)
-    key = tenant.signing_key(now)
+    scopes = _granted_scopes(parameters.get("scope"), client.scopes)
+    key = storage.signing_key(tenant, request.now)
     if key is None:
         raise NoSigningKey(tenant.slug)
     claims = access_tokens.client_credentials_claims(
@@ -52,7 +60,7 @@ def handle(tenant: TenantView, client: ClientView, form: dict[str, str], now: da
         client_id=client.client_id,
         binding=client.binding,
         scopes=scopes,
-        now=int(now.timestamp()),
+        now=int(request.now.timestamp()),
         lifetime=client.access_token_lifetime,
     )
     response: dict[str, Any] = {

@@ -7,8 +7,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pforte.domain.oauth.errors import OAuthError
 from pforte.observability import set_tenant
 from pforte.services.context import Context
+from pforte.services.form_endpoints import error_reply
+from pforte.web.protocol.form_dispatch import encoded
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
 
@@ -33,3 +36,11 @@ def json_response(
 
 def no_such_tenant(headers: dict[str, str] | None = None) -> Response:
     return json_response({"error": "not_found", "error_description": "no such tenant"}, 404, headers=headers)
+
+
+def protocol_error(exc: OAuthError) -> Response:
+    """An RFC 6749-style error (``{"error", "error_description"}``, no-store) as a response."""
+    headers, body = encoded(error_reply(exc))
+    response = Response(body, status_code=exc.status)
+    response.raw_headers = headers
+    return response

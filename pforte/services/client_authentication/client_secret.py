@@ -1,4 +1,4 @@
-"""Client authentication at the protocol endpoints (token, introspection, revocation).
+"""The check both password methods share (RFC 6749 §2.3.1): a client secret in its window.
 
 Reads only the in-process cache (``services.cache``): no database round trip once a client
 is known. One answer — ``invalid_client`` — for an unknown client, a wrong secret, a secret
@@ -10,15 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from pforte.domain.ids import is_client_id
-from pforte.domain.oauth.client_auth import ClientCredentials
 from pforte.domain.oauth.errors import InvalidClient
-from pforte.services.cache import ClientView, TenantView
+from pforte.services.client_authentication.method import Credentials
 from pforte.services.context import Context
+from pforte.services.views import ClientView, TenantView
 
 
-async def authenticate(
-    ctx: Context, tenant: TenantView, credentials: ClientCredentials, now: datetime
-) -> ClientView:
+async def verify(ctx: Context, tenant: TenantView, credentials: Credentials, now: datetime) -> ClientView:
     presented = ctx.hasher.hash(credentials.secret)  # hashed whether or not the client exists
     # An id no client can have is unknown without a look-up (nor a cache entry).
     client = (

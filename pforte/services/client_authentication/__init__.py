@@ -1,0 +1,62 @@
+"""RFC 6749 §2.3 client authentication at the protocol endpoints (token, introspection,
+revocation), one module per method behind one interface (``method.AuthMethod``):
+
+    client_secret_basic   §2.3.1, the ``Authorization: Basic`` header
+    client_secret_post    §2.3.1, ``client_id`` + ``client_secret`` in the body
+
+"The client MUST NOT use more than one authentication method in each request." (§2.3) A
+request presenting two is ``invalid_request``; one presenting none is ``invalid_client``; an
+``Authorization`` header no method takes is ``invalid_client`` with ``WWW-Authenticate: Basic``.
+
+Failures are throttled per client id (``services.throttle``): while a client id is blocked,
+every attempt is 429 whatever the credentials; a failure is counted, maybe slowed down, maybe
+answered 429. Adding a method (``none`` for public clients, ``private_key_jwt``) is one module
+here and one line in ``METHODS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, TooManyAttempts
+from pforte.services.client_authentication import client_secret_basic, client_secret_post
+from pforte.services.client_authentication.method import AuthMethod, AuthRequest, Credentials
+from pforte.services.context import Context
+from pforte.services.views import ClientView, TenantView
+
+METHODS: tuple[AuthMethod, ...] = (client_secret_basic, client_secret_post)
+NAMES = tuple(method.NAME for method in METHODS)  # token_endpoint_auth_methods_supported
+
+__all__ = ["METHODS", "NAMES", "AuthRequest", "authenticate", "credentials"]
+
+
+def credentials(request: AuthRequest) -> tuple[AuthMethod, Credentials]:
+    """The one method the request uses, and the credentials it presents."""
+    presented = [method for method in METHODS if method.presented(request)]
+    if request.authorization is not None and not any(m.USES_AUTHORIZATION for m in presented):
+        raise InvalidClient("unsupported authentication scheme", basic=True)
+    if len(presented) > 1:
+        # "The client MUST NOT use more than one authentication method in each request." (§2.3)
+        raise InvalidRequest("use one client authentication method, not two")
+    if not presented:
+        raise InvalidClient("client authentication is required")
+    method = presented[0]
+    return method, method.credentials(request)
+
+
+async def authenticate(ctx: Context, tenant: TenantView, request: AuthRequest, now: datetime) -> ClientView:
+    """The authenticated client, or ``invalid_client`` (throttled) / ``invalid_request``."""
+    method, presented = credentials(request)
+    blocked = ctx.throttle.blocked(tenant.slug, presented.client_id)
+    if blocked is not None:
+        raise TooManyAttempts(blocked)
+    try:
+        return await method.verify(ctx, tenant, presented, now)
+    except InvalidClient:
+        verdict = await ctx.throttle.failed(tenant.slug, presented.client_id)
+        if verdict.retry_after is not None:
+            raise TooManyAttempts(verdict.retry_after) from None
+        if verdict.delay:
+            await asyncio.sleep(verdict.delay)
+        raise

@@ -1,0 +1,119 @@
+"""The form-posting protocol endpoints (token, introspection, revocation) at the ASGI level.
+
+``POST /t/{slug}/{token,introspect,revoke}`` is answered here before any router: the headers
+and the body (small; 413 past ``MAX_BODY``, 408 when it trickles) become a ``FormRequest``,
+the endpoint's pipeline in services answers it, and its ``Reply`` becomes bytes. Nothing else
+happens here: every protocol decision is in ``services.token_endpoint``,
+``services.introspection`` and ``services.revocation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pforte.domain.oauth.errors import InvalidRequest
+from pforte.observability import log, set_tenant
+from pforte.services import introspection, revocation, token_endpoint
+from pforte.services.context import Context
+from pforte.services.form_endpoints import NO_STORE, FormRequest, Reply, error_reply
+from pforte.web.request_body import CLOSE, BodyTimeout, BodyTooLarge, read_body
+
+Endpoint = Callable[[Context, FormRequest], Awaitable[Reply]]
+
+# The form-posting endpoints under a tenant's issuer, by their last path segment.
+ENDPOINTS: dict[str, Endpoint] = {
+    "token": token_endpoint.token,  # RFC 6749 §3.2
+    "introspect": introspection.endpoint,  # RFC 7662 §2
+    "revoke": revocation.endpoint,  # RFC 7009 §2
+}
+MAX_BODY = 8 * 1024
+JSON = (b"content-type", b"application/json")
+
+TOO_LARGE = Reply(
+    413, {"error": "invalid_request", "error_description": "the body is too large"}, (*NO_STORE, CLOSE)
+)
+TOO_SLOW = Reply(
+    408,
+    {"error": "invalid_request", "error_description": "the body did not arrive in time"},
+    (*NO_STORE, CLOSE),
+)
+SERVER_ERROR = Reply(500, {"error": "server_error"})
+
+
+async def handle(ctx: Context, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive) -> Reply:
+    """ASGI in, ``Reply`` out."""
+    set_tenant(slug)
+    content_type = ""
+    authorization: str | None = None
+    declared: int | None = None
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"authorization":
+            authorization = value.decode("latin-1")
+        elif name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                return error_reply(InvalidRequest("bad Content-Length"))
+    try:
+        body = await read_body(receive, limit=MAX_BODY, declared=declared, seconds=ctx.settings.body_timeout)
+    except BodyTooLarge:
+        return TOO_LARGE
+    except BodyTimeout:
+        return TOO_SLOW
+    return await endpoint(ctx, FormRequest(slug, content_type, authorization, body or b""))
+
+
+def encoded(reply: Reply) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The reply's headers (content type and length included) and body, as bytes."""
+    if reply.body is None:
+        return [*reply.headers, (b"content-length", b"0")], b""
+    body = orjson.dumps(reply.body)
+    return [JSON, *reply.headers, (b"content-length", str(len(body)).encode())], body
+
+
+class FormDispatch:
+    """ASGI middleware: POSTs to the form endpoints skip the router entirely."""
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            if path.startswith("/t/"):
+                slug, sep, name = path[3:].partition("/")
+                # A trailing slash names the same endpoint (as on the admin API): no redirect, no 404.
+                endpoint = ENDPOINTS.get(name[:-1] if name.endswith("/") else name) if sep else None
+                if endpoint is not None:
+                    try:
+                        reply = await handle(self.ctx, endpoint, slug, scope, receive)
+                    except Exception:  # noqa: BLE001 - answered as server_error, logged whole
+                        log.exception("protocol_endpoint_failed", endpoint=name)
+                        reply = SERVER_ERROR
+                    headers, body = encoded(reply)
+                    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
+
+
+def route(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """The same endpoint as a Starlette route (reached when no dispatcher sits in front)."""
+
+    async def starlette_endpoint(request: Request) -> Response:
+        ctx: Context = request.app.state.ctx
+        reply = await handle(ctx, endpoint, request.path_params["slug"], request.scope, request.receive)
+        headers, body = encoded(reply)
+        response = Response(body, status_code=reply.status)
+        response.raw_headers = headers
+        return response
+
+    return starlette_endpoint
