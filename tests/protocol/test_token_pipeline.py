@@ -92,6 +92,6 @@ def test_every_grant_and_method_exposes_the_interface() -> None:
     for grant in GRANTS.values():
         assert isinstance(grant.GRANT_TYPE, str) and isinstance(grant.PARAMETERS, frozenset)
         assert "grant_type" not in grant.PARAMETERS  # the pipeline reads it, the grant never does
-    assert client_credentials.PARAMETERS == {"scope", "resource"}
+    assert {"scope", "resource"} == client_credentials.PARAMETERS
     for method in client_authentication.METHODS:
         assert method.NAME in {"client_secret_basic", "client_secret_post"}
