@@ -1,12 +1,12 @@
-"""Audit events of a tenant."""
+"""Audit events of a tenant; ``list`` starts from ``scoping``."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.store.repos.scoping import scoped_select
 from pforte.store.tables import AuditEventRow
 
 
@@ -18,10 +18,5 @@ class AuditRepo:
         self.session.add(row)
 
     async def list(self, tenant_id: uuid.UUID, *, limit: int = 100) -> list[AuditEventRow]:
-        stmt = (
-            select(AuditEventRow)
-            .where(AuditEventRow.tenant_id == tenant_id)
-            .order_by(AuditEventRow.id.desc())
-            .limit(limit)
-        )
+        stmt = scoped_select(AuditEventRow, tenant_id).order_by(AuditEventRow.id.desc()).limit(limit)
         return list((await self.session.scalars(stmt)).all())

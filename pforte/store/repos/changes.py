@@ -2,8 +2,9 @@
 
 ``ChangeRepo`` is not tenant-scoped: the feed is how every process learns of every tenant's
 changes (SQLite processes read it through ``store.sqlite_feed``; PostgreSQL ones get NOTIFYs).
-``RevokedTokenRepo.add`` is scoped; ``live`` loads the whole deny-list at start, which every
-process must hold whatever tenant its requests are for.
+``RevokedTokenRepo.add`` is scoped (``scoping``); ``live`` loads the whole deny-list at start,
+which every process must hold whatever tenant its requests are for, and ``prune`` drops expired
+entries of every tenant.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Row, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.store.repos.scoping import scoped_select
 from pforte.store.tables import ChangeRow, RevokedTokenRow
 
 
@@ -32,9 +34,9 @@ class RevokedTokenRepo:
     async def add(self, row: RevokedTokenRow) -> bool:
         """False when the ``jti`` was already revoked (nothing is written)."""
         exists = await self.session.scalar(
-            select(RevokedTokenRow.jti).where(
-                RevokedTokenRow.tenant_id == row.tenant_id, RevokedTokenRow.jti == row.jti
-            )
+            scoped_select(RevokedTokenRow, row.tenant_id)
+            .where(RevokedTokenRow.jti == row.jti)
+            .with_only_columns(RevokedTokenRow.jti)
         )
         if exists is not None:
             return False

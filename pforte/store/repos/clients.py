@@ -1,15 +1,15 @@
-"""Clients of a tenant. Every method takes ``tenant_id`` and starts from ``_scoped``."""
+"""Clients of a tenant. Every method takes ``tenant_id`` and starts from ``scoping``."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
 from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
+from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select
 from pforte.store.tables import ClientRow
 
 
@@ -17,39 +17,40 @@ class ClientRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    @staticmethod
-    def _scoped(tenant_id: uuid.UUID) -> Select[ClientRow]:
-        return select(ClientRow).where(ClientRow.tenant_id == tenant_id)
-
     async def get(self, tenant_id: uuid.UUID, client_id: str) -> ClientRow | None:
-        return await self.session.scalar(self._scoped(tenant_id).where(ClientRow.client_id == client_id))
+        return await self.session.scalar(
+            scoped_select(ClientRow, tenant_id).where(ClientRow.client_id == client_id)
+        )
 
     async def lock(self, tenant_id: uuid.UUID, client_id: str) -> ClientRow | None:
         """The client, held until this transaction ends (see ``locking``); None if it is gone."""
-        where = (ClientRow.tenant_id == tenant_id) & (ClientRow.client_id == client_id)
-        return await hold(self.session, self._scoped(tenant_id).where(where), ClientRow, where)
+        stmt = scoped_select(ClientRow, tenant_id).where(ClientRow.client_id == client_id)
+        return await hold(self.session, stmt, ClientRow)
 
     async def page(self, tenant_id: uuid.UUID, *, cursor: str | None, limit: int) -> Page[ClientRow]:
         return await keyset_page(
-            self.session, self._scoped(tenant_id), ClientRow.client_id, cursor=cursor, limit=limit
+            self.session, scoped_select(ClientRow, tenant_id), ClientRow.client_id, cursor=cursor, limit=limit
         )
 
     async def enabled(self, tenant_id: uuid.UUID) -> list[ClientRow]:
         """Every enabled client of the tenant (the system tenant's few, for the lock-out rule)."""
-        stmt = self._scoped(tenant_id).where(ClientRow.enabled.is_(True)).order_by(ClientRow.client_id)
+        stmt = (
+            scoped_select(ClientRow, tenant_id)
+            .where(ClientRow.enabled.is_(True))
+            .order_by(ClientRow.client_id)
+        )
         return list((await self.session.scalars(stmt)).all())
 
     async def count(self, tenant_id: uuid.UUID) -> int:
-        stmt = select(func.count()).select_from(ClientRow).where(ClientRow.tenant_id == tenant_id)
-        return int(await self.session.scalar(stmt) or 0)
+        return int(await self.session.scalar(scoped_count(ClientRow, tenant_id)) or 0)
 
     def add(self, row: ClientRow) -> None:
         self.session.add(row)
 
     async def delete(self, tenant_id: uuid.UUID, client_id: str) -> bool:
         result = await self.session.execute(
-            delete(ClientRow)
-            .where(ClientRow.tenant_id == tenant_id, ClientRow.client_id == client_id)
+            scoped_delete(ClientRow, tenant_id)
+            .where(ClientRow.client_id == client_id)
             .returning(ClientRow.id)
         )
         return result.first() is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, update
+from sqlalchemy import Select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 RowT = TypeVar("RowT")
@@ -27,13 +27,16 @@ async def hold(
     session: AsyncSession,
     stmt: Select[RowT],
     table: type[Any],
-    where: ColumnElement[bool],
     *,
     shared: bool = False,
 ) -> RowT | None:
-    """Run ``stmt`` (which selects the rows ``where`` names, of ``table``) holding those rows;
-    fresh values, not those this session may have read before."""
+    """Run ``stmt`` (which selects rows of ``table``) holding the rows it names; fresh values,
+    not those this session may have read before. On SQLite the no-op ``UPDATE`` takes the
+    ``WHERE`` of ``stmt`` itself, so it names exactly the rows the select does (for a
+    tenant-owned row: the tenant's, as ``scoping.scoped_select`` wrote it)."""
     if session.get_bind().dialect.name == "sqlite":
+        where = stmt.whereclause
+        assert where is not None, "a lock names its rows"
         core = table.__table__
         pk = core.primary_key.columns[0]
         await session.execute(update(core).where(where).values({pk.name: pk}))

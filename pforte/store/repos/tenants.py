@@ -1,4 +1,5 @@
-"""Tenants (not tenant-owned themselves) and their signing keys (tenant-owned)."""
+"""Tenants (not tenant-owned themselves, so ``TenantRepo`` is not scoped) and their signing keys
+(tenant-owned: ``SigningKeyRepo`` starts from ``scoping``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pforte.domain.pagination import Page
 from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
+from pforte.store.repos.scoping import scoped_delete, scoped_select
 from pforte.store.tables import SigningKeyRow, TenantRow
 
 
@@ -41,11 +43,11 @@ class TenantRepo:
         SQLite has one writer at a time: a write that makes this transaction the writer, before
         anything is read, serialises both kinds."""
         stmt = select(TenantRow).where(TenantRow.id == tenant_id)
-        return await hold(self.session, stmt, TenantRow, TenantRow.id == tenant_id, shared=shared)
+        return await hold(self.session, stmt, TenantRow, shared=shared)
 
     async def with_keys_older_than(self, created_before: datetime) -> list[uuid.UUID]:
         """Every tenant whose newest signing key was made before ``created_before`` (or that has
-        none): the candidates of automatic rotation, across tenants."""
+        none): the candidates of automatic rotation, across tenants (so not ``scoping``'s)."""
         newest = func.max(SigningKeyRow.created_at)
         stmt = (
             select(TenantRow.id)
@@ -72,14 +74,14 @@ class SigningKeyRepo:
         self.session.add(row)
 
     async def list(self, tenant_id: uuid.UUID) -> list[SigningKeyRow]:
-        stmt = select(SigningKeyRow).where(SigningKeyRow.tenant_id == tenant_id)
-        return list((await self.session.scalars(stmt.order_by(SigningKeyRow.created_at))).all())
+        stmt = scoped_select(SigningKeyRow, tenant_id).order_by(SigningKeyRow.created_at)
+        return list((await self.session.scalars(stmt)).all())
 
     async def delete_retired_before(self, tenant_id: uuid.UUID, moment: datetime) -> builtins.list[str]:
         """Delete the tenant's keys that left the JWKS before ``moment``; their kids."""
         stmt = (
-            delete(SigningKeyRow)
-            .where(SigningKeyRow.tenant_id == tenant_id, SigningKeyRow.retired_at < moment)
+            scoped_delete(SigningKeyRow, tenant_id)
+            .where(SigningKeyRow.retired_at < moment)
             .returning(SigningKeyRow.kid)
         )
         return sorted((await self.session.scalars(stmt)).all())
