@@ -57,6 +57,7 @@ async def not_found(request: Request, _exc: Exception) -> Response:
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:
     allow = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
+    allow = ", ".join(sorted(m.strip() for m in allow.split(",") if m.strip()))  # Starlette's is a set
     if _protocol_path(request):
         return protocol_error(MethodNotAllowed(allow))
     return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})

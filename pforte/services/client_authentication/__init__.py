@@ -33,16 +33,19 @@ __all__ = ["METHODS", "NAMES", "AuthRequest", "authenticate", "credentials"]
 
 def credentials(request: AuthRequest) -> tuple[AuthMethod, Credentials]:
     """The one method the request uses, and the credentials it presents."""
-    presented = [method for method in METHODS if method.presented(request)]
-    if request.authorization is not None and not any(m.USES_AUTHORIZATION for m in presented):
+    found: AuthMethod | None = None
+    header_taken = False
+    for method in METHODS:
+        if method.presented(request):
+            if found is not None:
+                # "The client MUST NOT use more than one authentication method in each request." (§2.3)
+                raise InvalidRequest("use one client authentication method, not two")
+            found, header_taken = method, header_taken or method.USES_AUTHORIZATION
+    if request.authorization is not None and not header_taken:
         raise InvalidClient("unsupported authentication scheme", basic=True)
-    if len(presented) > 1:
-        # "The client MUST NOT use more than one authentication method in each request." (§2.3)
-        raise InvalidRequest("use one client authentication method, not two")
-    if not presented:
+    if found is None:
         raise InvalidClient("client authentication is required")
-    method = presented[0]
-    return method, method.credentials(request)
+    return found, found.credentials(request)
 
 
 async def authenticate(ctx: Context, tenant: TenantView, request: AuthRequest, now: datetime) -> ClientView:
