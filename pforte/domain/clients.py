@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from pforte.domain import permissions
@@ -65,6 +67,22 @@ class ClientSpec:
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ClientSpec))
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A stored client, as the services hand it out: its settings and what the server keeps."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    spec: ClientSpec
+    created_at: datetime
+    updated_at: datetime
+    version: int  # raised by every change; the ETag (If-Match detects lost updates)
+
+    @property
+    def client_id(self) -> str:
+        return self.spec.client_id
 
 
 def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:

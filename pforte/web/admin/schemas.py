@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from pforte.domain.clients import GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
 from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
+from pforte.domain.pagination import Page
 from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN, PATTERN_MESSAGES, has_control
 
 T = TypeVar("T")
@@ -73,6 +74,11 @@ class Outgoing(BaseModel):
 class PageOut(Outgoing, Generic[T]):
     items: list[T]
     next: str | None = Field(description="cursor of the next page; null on the last page")
+
+
+def page_out(page: Page[T]) -> PageOut[T]:
+    """A page of a service's records, converted to models (``page.map``), as the API sends it."""
+    return PageOut(items=page.items, next=page.next)
 
 
 # --- tenants -------------------------------------------------------------------------------
