@@ -30,11 +30,11 @@ import httpx
 from sqlalchemy import Table, insert
 
 from pforte.domain.clients import ClientSpec
+from pforte.domain.tenants import Tenant
 from pforte.services import tenants as tenant_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL, initialise
 from pforte.services.context import Context
 from pforte.settings import Settings
-from pforte.store.tables import TenantRow
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -60,7 +60,7 @@ async def context(url: str) -> AsyncIterator[Context]:
         await ctx.db.dispose()
 
 
-async def seed_tenant(ctx: Context) -> tuple[str, TenantRow]:
+async def seed_tenant(ctx: Context) -> tuple[str, Tenant]:
     """Migrate and initialise an empty database, create the tenant `bench`; return the operator
     API key and the tenant (ES256 signing key, the default)."""
     created = await initialise(ctx)

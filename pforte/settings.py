@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         return Path(database) if database and database != ":memory:" else None
 
     @property
+    def database_url_redacted(self) -> str:
+        """``PFORTE_DATABASE_URL`` for messages: the password replaced by ``***``."""
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
+    @property
     def redis_url_redacted(self) -> str | None:
         """``PFORTE_REDIS_URL`` for messages and logs: any password replaced by ``***``."""
         return None if self.redis_url is None else redact_url(self.redis_url.get_secret_value())

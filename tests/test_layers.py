@@ -144,6 +144,62 @@ def test_web_does_not_import_sqlalchemy() -> None:
     assert violations("pforte/web", ("sqlalchemy", "alembic")) == []
 
 
+def test_web_does_not_import_the_store() -> None:
+    """Routes call services, which hand out domain records: no ORM row, engine or repository
+    reaches the web layer."""
+    assert violations("pforte/web", ("pforte.store",)) == []
+
+
+def test_cli_does_not_import_the_store() -> None:
+    assert violations("pforte/cli", ("pforte.store",)) == []
+
+
+# The admin use cases; ``units.py`` is left out: its units carry rows between services, inside
+# the transaction, and no further.
+ADMIN_SERVICES = tuple(
+    f"pforte/services/{name}.py"
+    for name in (
+        "clients",
+        "tenants",
+        "credentials",
+        "keys",
+        "lockout",
+        "principals",
+        "bootstrap",
+        "guide",
+        "audit",
+    )
+)
+
+
+def row_names(annotation: ast.expr | None) -> set[str]:
+    """The ``…Row`` names an annotation mentions (``Page[ClientRow]``, ``"TenantRow | None"``)."""
+    if annotation is None:
+        return set()
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body
+    return {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name) and n.id.endswith("Row")}
+
+
+def test_admin_services_hand_out_records_not_rows() -> None:
+    """A use case (a public function that takes ``ctx`` and so owns its transaction) returns
+    domain records or plain dataclasses, and no dataclass a service defines holds a row.
+    Helpers that work in the caller's transaction (``session`` first) may pass rows along."""
+    found = []
+    for path in ADMIN_SERVICES:
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef) and not node.name.startswith("_"):
+                takes_ctx = bool(node.args.args) and node.args.args[0].arg == "ctx"
+                if takes_ctx and (rows := row_names(node.returns)):
+                    found.append(f"{path}: {node.name} returns {sorted(rows)}")
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.AnnAssign) and (rows := row_names(item.annotation)):
+                        found.append(f"{path}: {node.name} holds {sorted(rows)}")
+    assert found == []
+
+
 def test_services_import_only_sqlalchemy_exc_and_asyncio_session() -> None:
     allowed = ("sqlalchemy.exc", "sqlalchemy.ext.asyncio")
     found = [

@@ -80,14 +80,14 @@ def list_keys(tenant: TenantOption) -> None:
     table.add_column("signs from")
     table.add_column("published until")
     for state in states:
-        row = state.row
+        key = state.key
         table.add_row(
-            row.kid,
-            row.alg,
+            key.kid,
+            key.alg,
             state.status.value,
-            _when(row.created_at),
-            _when(row.active_from),
-            _when(row.retired_at),
+            _when(key.created_at),
+            _when(key.active_from),
+            _when(key.retired_at),
         )
     out.print(table, highlight=False)
 

@@ -24,7 +24,6 @@ from pforte.security.files import create_private_unique
 from pforte.services.bootstrap import BootstrapCredentials, initialise
 from pforte.services.context import Context
 from pforte.settings import Settings, SettingsError, load_settings
-from pforte.store.engine import redacted
 
 T = TypeVar("T")
 
@@ -69,7 +68,7 @@ def run_or_exit(settings: Settings, job: Callable[[Context], Awaitable[T]]) -> T
     except (OSError, TimeoutError, OperationalError, InterfaceError, DBAPIError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200] or type(exc).__name__
         raise fail(
-            f"PFORTE_DATABASE_URL: cannot use the database at {redacted(settings.database_url)}: {reason}"
+            f"PFORTE_DATABASE_URL: cannot use the database at {settings.database_url_redacted}: {reason}"
         ) from None
 
 

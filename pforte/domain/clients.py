@@ -1,8 +1,17 @@
-"""A client's settings and the rules that tie them together (DESIGN.md §3)."""
+"""A client's settings and the rules that tie them together (DESIGN.md §3).
+
+``ClientSpec`` is the one declaration of a client's fields and their defaults: the admin API's
+models take their defaults from ``CLIENT_DEFAULTS``, services copy fields by ``SPEC_FIELDS``, and
+``tests/test_client_shape.py`` fails when the API models, the table or the validation here
+disagree with it (a new field: add it here, then where that test points).
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Final
 from urllib.parse import urlsplit
 
 from pforte.domain import permissions
@@ -65,6 +74,24 @@ class ClientSpec:
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ClientSpec))
+# Every field's default. ``clientId`` has none (it is required), so it is empty here.
+CLIENT_DEFAULTS: Final = ClientSpec(client_id="")
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A stored client, as the services hand it out: its settings and what the server keeps."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    spec: ClientSpec
+    created_at: datetime
+    updated_at: datetime
+    version: int  # raised by every change; the ETag (If-Match detects lost updates)
+
+    @property
+    def client_id(self) -> str:
+        return self.spec.client_id
 
 
 def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
+import uuid
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,30 @@ def is_well_formed(value: str, kind: Kind) -> bool:
 
 def display(value: str, kind: Kind) -> str:
     return f"{kind.value}{value[len(kind.value) : len(kind.value) + 3]}…"
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    """A client secret or API key as the services hand it out: never its value, nor its hash."""
+
+    id: uuid.UUID
+    value_display: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRecord(CredentialRecord):
+    description: str | None
+    start_time: datetime
+    expiration: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord(CredentialRecord):
+    name: str
+    scopes: list[str]
+    expiration: datetime | None
 
 
 def add_months(moment: datetime, months: int) -> datetime:

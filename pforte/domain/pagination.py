@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -11,6 +12,7 @@ from pforte.domain.errors import Invalid
 from pforte.domain.text import has_control
 
 T = TypeVar("T")
+U = TypeVar("U")
 DEFAULT_LIMIT = 50
 
 
@@ -18,6 +20,10 @@ DEFAULT_LIMIT = 50
 class Page(Generic[T]):
     items: list[T]
     next: str | None
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page with every item converted (a row to a record, a record to a model)."""
+        return Page(items=[convert(item) for item in self.items], next=self.next)
 
 
 def encode_cursor(key: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 
-from pforte.domain.clients import SPEC_FIELDS, ClientSpec, validate
+from pforte.domain.clients import Client, ClientSpec, validate
 from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, Invalid, NotFound
 from pforte.domain.events import Event, EventName
@@ -21,21 +21,17 @@ from pforte.domain.principal import Principal
 from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import CreatedSecret, SecretRequest, issue_secret
-from pforte.services.tenants import resolve
-from pforte.services.units import client_unit, load_client, tenant_unit
+from pforte.services.records import client_of, spec_of
+from pforte.services.units import client_read, client_unit, tenant_read, tenant_unit
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.tables import ClientRow
 
 READ, WRITE = "clients:read", "clients:write"
 
 
-def spec_of(row: ClientRow) -> ClientSpec:
-    return ClientSpec(**{name: getattr(row, name) for name in SPEC_FIELDS})
-
-
 async def create_client(
     ctx: Context, principal: Principal, tenant_ref: str, spec: ClientSpec
-) -> tuple[ClientRow, CreatedSecret | None]:
+) -> tuple[Client, CreatedSecret | None]:
     try:
         async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
             session, tenant = unit.session, unit.tenant
@@ -67,24 +63,23 @@ async def create_client(
                     actor=principal.actor,
                     request=SecretRequest(description="created with the client"),
                 )
-            return row, secret
+            return client_of(row), secret
     except IntegrityError:  # a concurrent create of the same clientId won the race
         raise Conflict(f"a client with clientId {spec.client_id!r} exists in this tenant") from None
 
 
-async def get_client(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> ClientRow:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, READ)
-        return await load_client(session, tenant, client_id)
+async def get_client(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> Client:
+    async with client_read(ctx, principal, tenant_ref, client_id, READ) as unit:
+        return client_of(unit.client)
 
 
 async def list_clients(
     ctx: Context, principal: Principal, tenant_ref: str, *, cursor: str | None, limit: int | None
-) -> Page[ClientRow]:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, READ)
+) -> Page[Client]:
+    async with tenant_read(ctx, principal, tenant_ref, READ) as unit:
         size = check_limit(limit, ctx.settings.page_size_max)
-        return await ClientRepo(session).page(tenant.id, cursor=cursor, limit=size)
+        page = await ClientRepo(unit.session).page(unit.tenant.id, cursor=cursor, limit=size)
+    return page.map(client_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +108,7 @@ async def replace_client(
     *,
     read_only: ReadOnly = ReadOnly(),
     if_match: str | None = None,
-) -> ClientRow:
+) -> Client:
     """PUT: every field not given takes its default."""
     return await _update(
         ctx, principal, tenant_ref, client_id, lambda _old: spec, read_only=read_only, if_match=if_match
@@ -129,7 +124,7 @@ async def patch_client(
     *,
     read_only: ReadOnly = ReadOnly(),
     if_match: str | None = None,
-) -> ClientRow:
+) -> Client:
     """PATCH (JSON merge patch, RFC 7396): only the fields given change."""
     return await _update(
         ctx,
@@ -151,7 +146,7 @@ async def _update(
     *,
     read_only: ReadOnly,
     if_match: str | None,
-) -> ClientRow:
+) -> Client:
     async with client_unit(ctx, principal, tenant_ref, client_id, WRITE, if_match=if_match) as unit:
         row = unit.client
         _check_read_only(row, read_only)
@@ -177,7 +172,8 @@ async def _update(
                 actor=principal.actor,
                 event=Event(EventName.CLIENT_UPDATED, "client", client_id, diff),
             )
-    return row
+        updated = client_of(row)
+    return updated
 
 
 async def delete_client(

@@ -6,14 +6,18 @@ Values are hashed once, here, with the server's keyed hash; nothing else ever se
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain import credentials as cred
 from pforte.domain import permissions
 from pforte.domain.clock import utcnow
+from pforte.domain.credentials import ApiKeyRecord, SecretRecord
 from pforte.domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import SYSTEM_TENANT, new_id
@@ -21,14 +25,17 @@ from pforte.domain.pagination import Page, check_limit
 from pforte.domain.principal import Principal
 from pforte.services import audit
 from pforte.services.context import Context
-from pforte.services.tenants import resolve
-from pforte.services.units import client_unit, load_client
+from pforte.services.records import api_key_of, secret_of
+from pforte.services.units import client_read, client_unit
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.tables import ApiKeyRow, ClientRow, ClientSecretRow, TenantRow
 
 READ, WRITE = "clients:read", "clients:write"
 # lastUsedAt of an API key is written at most this often, not on every request.
 TOUCH_INTERVAL = timedelta(seconds=60)
+
+RowT = TypeVar("RowT")
+RecordT = TypeVar("RecordT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +47,15 @@ class SecretRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class CreatedSecret:
-    row: ClientSecretRow
+class Created(Generic[RecordT]):
+    """A new credential and its value: the one time the value exists in clear."""
+
+    record: RecordT
     value: str
+
+
+CreatedSecret = Created[SecretRecord]
+CreatedApiKey = Created[ApiKeyRecord]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +68,17 @@ class ApiKeyRequest:
     expiration: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CreatedApiKey:
-    row: ApiKeyRow
-    value: str
+class _HasScopes(Protocol):
+    @property
+    def scopes(self) -> list[str]: ...
 
 
-def _client_permissions(client: ClientRow) -> frozenset[str]:
+class _HoldsScopes(Protocol):
+    @property
+    def allowed_scopes(self) -> list[str]: ...
+
+
+def _client_permissions(client: _HoldsScopes) -> frozenset[str]:
     return frozenset(s for s in client.allowed_scopes if permissions.is_permission(s))
 
 
@@ -108,7 +125,7 @@ async def issue_secret(
         actor=actor,
         event=Event(EventName.CLIENT_SECRET_CREATED, "client_secret", str(row.id), changes),
     )
-    return CreatedSecret(row=row, value=value)
+    return Created(secret_of(row), value)
 
 
 async def create_secret(
@@ -120,38 +137,6 @@ async def create_secret(
             raise Conflict("a public client (requireClientSecret: false) has no secrets")
         return await issue_secret(
             unit.session, ctx, tenant=unit.tenant, client=unit.client, actor=principal.actor, request=request
-        )
-
-
-async def list_secrets(
-    ctx: Context,
-    principal: Principal,
-    tenant_ref: str,
-    client_id: str,
-    *,
-    cursor: str | None,
-    limit: int | None,
-) -> Page[ClientSecretRow]:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, READ)
-        client = await load_client(session, tenant, client_id)
-        size = check_limit(limit, ctx.settings.page_size_max)
-        return await SecretRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
-
-
-async def revoke_secret(
-    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, secret_id: str
-) -> None:
-    async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
-        principal.require_all(_client_permissions(unit.client))
-        sid = _uuid(secret_id)
-        if sid is None or not await SecretRepo(unit.session).delete(unit.tenant.id, unit.client.id, sid):
-            raise NotFound(f"secret {secret_id!r} does not exist for client {client_id!r}")
-        audit.record(
-            unit.session,
-            tenant_id=unit.tenant.id,
-            actor=principal.actor,
-            event=Event(EventName.CLIENT_SECRET_REVOKED, "client_secret", secret_id, {"clientId": client_id}),
         )
 
 
@@ -220,10 +205,37 @@ async def issue_api_key(
         actor=principal.actor,
         event=Event(EventName.API_KEY_CREATED, "api_key", str(row.id), changes),
     )
-    return CreatedApiKey(row=row, value=value)
+    return Created(api_key_of(row), value)
 
 
-async def list_api_keys(
+# --- list and revoke: one piece for both kinds ------------------------------------------------
+
+
+class _Credentials(Protocol[RowT]):
+    """What listing and revoking need of a credential repository (``SecretRepo``, ``ApiKeyRepo``)."""
+
+    async def page(
+        self, tenant_id: uuid.UUID, client_pk: uuid.UUID, *, cursor: str | None, limit: int
+    ) -> Page[RowT]: ...
+
+    async def delete(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, credential_id: uuid.UUID) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialKind(Generic[RowT, RecordT]):
+    repo: Callable[[AsyncSession], _Credentials[RowT]]
+    record: Callable[[RowT], RecordT]
+    noun: str  # as error messages name one
+    target_type: str  # of its audit events
+    revoked: EventName
+
+
+SECRETS = CredentialKind(SecretRepo, secret_of, "secret", "client_secret", EventName.CLIENT_SECRET_REVOKED)
+API_KEYS = CredentialKind(ApiKeyRepo, api_key_of, "API key", "api_key", EventName.API_KEY_REVOKED)
+
+
+async def list_credentials(
+    kind: CredentialKind[RowT, RecordT],
     ctx: Context,
     principal: Principal,
     tenant_ref: str,
@@ -231,28 +243,38 @@ async def list_api_keys(
     *,
     cursor: str | None,
     limit: int | None,
-) -> Page[ApiKeyRow]:
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, tenant_ref, READ)
-        client = await load_client(session, tenant, client_id)
+) -> Page[RecordT]:
+    async with client_read(ctx, principal, tenant_ref, client_id, READ) as unit:
         size = check_limit(limit, ctx.settings.page_size_max)
-        return await ApiKeyRepo(session).page(tenant.id, client.id, cursor=cursor, limit=size)
+        page = await kind.repo(unit.session).page(unit.tenant.id, unit.client.id, cursor=cursor, limit=size)
+    return page.map(kind.record)
 
 
-async def revoke_api_key(
-    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, key_id: str
+async def revoke_credential(
+    kind: CredentialKind[RowT, RecordT],
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    client_id: str,
+    credential_id: str,
 ) -> None:
     async with client_unit(ctx, principal, tenant_ref, client_id, WRITE) as unit:
         principal.require_all(_client_permissions(unit.client))
-        kid = _uuid(key_id)
-        if kid is None or not await ApiKeyRepo(unit.session).delete(unit.tenant.id, unit.client.id, kid):
-            raise NotFound(f"API key {key_id!r} does not exist for client {client_id!r}")
+        found = _uuid(credential_id)
+        if found is None or not await kind.repo(unit.session).delete(unit.tenant.id, unit.client.id, found):
+            raise NotFound(f"{kind.noun} {credential_id!r} does not exist for client {client_id!r}")
         audit.record(
             unit.session,
             tenant_id=unit.tenant.id,
             actor=principal.actor,
-            event=Event(EventName.API_KEY_REVOKED, "api_key", key_id, {"clientId": client_id}),
+            event=Event(kind.revoked, kind.target_type, credential_id, {"clientId": client_id}),
         )
+
+
+list_secrets = partial(list_credentials, SECRETS)
+revoke_secret = partial(revoke_credential, SECRETS)
+list_api_keys = partial(list_credentials, API_KEYS)
+revoke_api_key = partial(revoke_credential, API_KEYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,7 +309,7 @@ async def authenticate_api_key(ctx: Context, value: str) -> tuple[Principal, Key
     return principal, KeyUse(tenant_id=tenant.id, key_id=key.id, at=now) if due else None
 
 
-def held_permissions(key: ApiKeyRow, client: ClientRow, tenant_slug: str) -> frozenset[str]:
+def held_permissions(key: _HasScopes, client: _HoldsScopes, tenant_slug: str) -> frozenset[str]:
     """What an API key grants: its scopes that its client still holds (``tenants:admin`` only
     in the system tenant)."""
     held = frozenset(key.scopes) & _client_permissions(client)

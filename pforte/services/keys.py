@@ -10,7 +10,6 @@ tenant's row is locked), so two at once cannot leave a key without a retirement.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,18 +22,21 @@ from pforte.domain.errors import Conflict, NotFound
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
 from pforte.domain.oauth import signing_keys
-from pforte.domain.oauth.signing_keys import KeyStatus
+from pforte.domain.oauth.signing_keys import KeyStatus, SigningKeyRecord
+from pforte.domain.tenants import Tenant
 from pforte.security import keys
-from pforte.security.keys import KeySealer
+from pforte.security.keys import KeySealer, seal_context
 from pforte.services import audit
 from pforte.services.context import Context
+from pforte.services.records import signing_key_of, tenant_of
+from pforte.services.units import existing, hold_tenant
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import SigningKeyRow, TenantRow
 
 
 @dataclass(frozen=True, slots=True)
 class KeyState:
-    row: SigningKeyRow
+    key: SigningKeyRecord
     status: KeyStatus
 
 
@@ -42,12 +44,12 @@ class KeyState:
 class Rotation:
     """What one rotation did, at ``now``."""
 
-    tenant: TenantRow
-    key: SigningKeyRow  # the new key
-    retiring: list[SigningKeyRow]  # given a retirement: they verify until then
-    withdrawn: list[SigningKeyRow]  # never signed and would have outranked the new key: gone now
+    tenant: Tenant
+    key: SigningKeyRecord  # the new key
+    retiring: list[SigningKeyRecord]  # given a retirement: they verify until then
+    withdrawn: list[SigningKeyRecord]  # never signed and would have outranked the new key: gone now
     deleted: list[str]  # kids of keys retired more than a day ago, deleted
-    all_keys: list[SigningKeyRow]  # every key of the tenant afterwards
+    all_keys: list[SigningKeyRecord]  # every key of the tenant afterwards
     now: datetime
 
     @property
@@ -67,7 +69,9 @@ def _new_row(sealer: KeySealer, tenant: TenantRow, *, now: datetime, active_from
         kid=generated.kid,
         alg=generated.alg,
         public_jwk=generated.public_jwk,
-        private_key_sealed=sealer.seal(generated.private_pkcs8, context=seal_context(tenant, generated.kid)),
+        private_key_sealed=sealer.seal(
+            generated.private_pkcs8, context=seal_context(tenant.id, generated.kid)
+        ),
         created_at=now,
         active_from=active_from,
         retired_at=None,
@@ -98,7 +102,7 @@ def _check_sealer(sealer: KeySealer, tenant: TenantRow, rows: list[SigningKeyRow
     if current is None:
         return
     try:
-        sealer.open(current.private_key_sealed, context=seal_context(tenant, current.kid))
+        sealer.open(current.private_key_sealed, context=seal_context(tenant.id, current.kid))
     except InvalidTag:
         raise Conflict(
             "this server secret (PFORTE_SECRET_KEY) does not open the tenant's signing keys; "
@@ -140,15 +144,16 @@ async def rotate_locked(
         actor=actor,
         event=Event(EventName.SIGNING_KEY_ROTATED, "signing_key", new.kid, changes),
     )
-    return Rotation(tenant, new, retiring, withdrawn, deleted, [*rows, new], now)
-
-
-async def lock_tenant(session: AsyncSession, tenant_id: uuid.UUID, ref: str) -> TenantRow:
-    """The tenant's row, locked for this transaction (rotations of a tenant run one at a time)."""
-    tenant = await TenantRepo(session).lock(tenant_id)
-    if tenant is None:  # deleted since it was read
-        raise NotFound(f"tenant {ref!r} does not exist")
-    return tenant
+    records = {row.kid: signing_key_of(row) for row in [*rows, new]}
+    return Rotation(
+        tenant=tenant_of(tenant),
+        key=records[new.kid],
+        retiring=[records[r.kid] for r in retiring],
+        withdrawn=[records[r.kid] for r in withdrawn],
+        deleted=deleted,
+        all_keys=list(records.values()),
+        now=now,
+    )
 
 
 async def rotate_signing_key(
@@ -157,24 +162,21 @@ async def rotate_signing_key(
     """Rotate the signing key of the tenant ``tenant_ref`` (slug or id) in one transaction:
     the operator's own door (``pforte keys rotate``), with no principal to check."""
     async with ctx.db.transaction() as session:
-        found = await TenantRepo(session).get(tenant_ref)
-        if found is None:
-            raise NotFound(f"tenant {tenant_ref!r} does not exist")
-        tenant = await lock_tenant(session, found.id, tenant_ref)
+        # Held: rotations of a tenant run one at a time.
+        tenant = await hold_tenant(session, await existing(session, tenant_ref), tenant_ref)
         return await rotate_locked(session, ctx, tenant=tenant, actor=actor, now=now or utcnow())
 
 
 def states(rows: list[SigningKeyRow], now: datetime) -> list[KeyState]:
     """The published keys, oldest first, each with what it does at ``now``."""
-    return [KeyState(r, signing_keys.status(r, rows, now)) for r in signing_keys.published(rows, now)]
+    records = [signing_key_of(row) for row in rows]
+    return [KeyState(k, signing_keys.status(k, records, now)) for k in signing_keys.published(records, now)]
 
 
 async def tenant_keys(ctx: Context, *, tenant_ref: str, now: datetime | None = None) -> list[KeyState]:
     """The published keys of the tenant ``tenant_ref`` (``pforte keys list``)."""
     async with ctx.db.transaction() as session:
-        tenant = await TenantRepo(session).get(tenant_ref)
-        if tenant is None:
-            raise NotFound(f"tenant {tenant_ref!r} does not exist")
+        tenant = await existing(session, tenant_ref)
         rows = await SigningKeyRepo(session).list(tenant.id)
     return states(rows, now or utcnow())
 
@@ -194,7 +196,3 @@ async def published_keys(ctx: Context, tenant_slug: str) -> list[dict[str, Any]]
         rows = await SigningKeyRepo(session).list(tenant.id)
     live = signing_keys.published(rows, utcnow())
     return [{k: v for k, v in row.public_jwk.items() if k in PUBLIC_MEMBERS} for row in live]
-
-
-def seal_context(tenant: TenantRow, kid: str) -> str:
-    return keys.seal_context(tenant.id, kid)

@@ -15,10 +15,13 @@ from pforte.domain.pagination import Page, check_limit
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.domain.preconditions import check_if_match
 from pforte.domain.principal import Principal
+from pforte.domain.tenants import Tenant
 from pforte.security.keys import ALGORITHMS
 from pforte.services import audit, changes, keys
 from pforte.services.context import Context
 from pforte.services.keys import KeyState, create_signing_key
+from pforte.services.records import tenant_of
+from pforte.services.units import existing, hold_tenant, tenant_read, tenant_unit
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import TenantRow
 
@@ -28,21 +31,6 @@ class TenantCreate:
     slug: str
     display_name: str | None = None
     signing_alg: str = "ES256"
-
-
-async def resolve(session: AsyncSession, principal: Principal, ref: str, permission: str) -> TenantRow:
-    """The tenant ``ref`` names, if the principal may use ``permission`` there.
-
-    A principal that is not an operator learns nothing about other tenants: whether the
-    tenant exists or not, the answer is the same 403.
-    """
-    tenant = await TenantRepo(session).get(ref)
-    if not principal.is_operator and (tenant is None or tenant.slug != principal.tenant_slug):
-        raise Forbidden("this credential belongs to another tenant")
-    if tenant is None:
-        raise NotFound(f"tenant {ref!r} does not exist")
-    principal.require(permission, tenant_slug=tenant.slug)
-    return tenant
 
 
 def _operator(principal: Principal) -> None:
@@ -84,57 +72,51 @@ async def insert_tenant(
     return tenant
 
 
-async def create_tenant(ctx: Context, principal: Principal, data: TenantCreate) -> TenantRow:
+async def create_tenant(ctx: Context, principal: Principal, data: TenantCreate) -> Tenant:
     _operator(principal)
     try:
         async with ctx.db.transaction() as session:
-            return await insert_tenant(session, ctx, actor=principal.actor, data=data)
+            return tenant_of(await insert_tenant(session, ctx, actor=principal.actor, data=data))
     except IntegrityError:  # a concurrent create won the race
         raise Conflict(f"a tenant with slug {data.slug!r} exists") from None
 
 
 async def list_tenants(
     ctx: Context, principal: Principal, *, cursor: str | None, limit: int | None
-) -> Page[TenantRow]:
+) -> Page[Tenant]:
     _operator(principal)
     async with ctx.db.transaction() as session:
-        return await TenantRepo(session).page(
+        page = await TenantRepo(session).page(
             cursor=cursor, limit=check_limit(limit, ctx.settings.page_size_max)
         )
+    return page.map(tenant_of)
 
 
-async def by_slug(ctx: Context, slug: str) -> TenantRow:
+async def by_slug(ctx: Context, slug: str) -> Tenant:
     """A tenant by the slug of its issuer path (protocol endpoints; no principal)."""
     async with ctx.db.transaction() as session:
         tenant = await TenantRepo(session).get_by_slug(slug)
     if tenant is None:
         raise NotFound(f"tenant {slug!r} does not exist")
-    return tenant
+    return tenant_of(tenant)
 
 
-async def get_tenant(ctx: Context, principal: Principal, ref: str) -> TenantRow:
+async def get_tenant(ctx: Context, principal: Principal, ref: str) -> Tenant:
     _operator(principal)
     async with ctx.db.transaction() as session:
-        tenant = await TenantRepo(session).get(ref)
-        if tenant is None:
-            raise NotFound(f"tenant {ref!r} does not exist")
-        return tenant
+        return tenant_of(await existing(session, ref))
 
 
 async def _held(session: AsyncSession, ref: str, if_match: str | None) -> TenantRow:
     """The tenant ``ref`` names, held for this transaction, at the version ``If-Match`` names."""
-    repo = TenantRepo(session)
-    found = await repo.get(ref)
-    tenant = None if found is None else await repo.lock(found.id)
-    if tenant is None:
-        raise NotFound(f"tenant {ref!r} does not exist")
+    tenant = await hold_tenant(session, await existing(session, ref), ref)
     check_if_match(if_match, tenant.version)
     return tenant
 
 
 async def update_tenant(
     ctx: Context, principal: Principal, ref: str, *, display_name: str | None, if_match: str | None = None
-) -> TenantRow:
+) -> Tenant:
     _operator(principal)
     async with ctx.db.transaction() as session:
         tenant = await _held(session, ref, if_match)
@@ -151,7 +133,7 @@ async def update_tenant(
                 actor=principal.actor,
                 event=Event(EventName.TENANT_UPDATED, "tenant", tenant.slug, changes),
             )
-        return tenant
+        return tenant_of(tenant)
 
 
 async def delete_tenant(ctx: Context, principal: Principal, ref: str, *, if_match: str | None = None) -> None:
@@ -179,17 +161,16 @@ async def delete_tenant(ctx: Context, principal: Principal, ref: str, *, if_matc
 
 async def list_signing_keys(ctx: Context, principal: Principal, ref: str) -> list[KeyState]:
     """The tenant's published keys, oldest first, each with its status now."""
-    async with ctx.db.transaction() as session:
-        tenant = await resolve(session, principal, ref, TENANTS_ADMIN)
-        rows = await SigningKeyRepo(session).list(tenant.id)
+    async with tenant_read(ctx, principal, ref, TENANTS_ADMIN) as unit:
+        rows = await SigningKeyRepo(unit.session).list(unit.tenant.id)
     return keys.states(rows, utcnow())
 
 
 async def rotate_signing_key(ctx: Context, principal: Principal, ref: str) -> KeyState:
     """A new signing key for the tenant (rotation with overlap); the new key and its status."""
     now = utcnow()
-    async with ctx.db.transaction() as session:
-        found = await resolve(session, principal, ref, TENANTS_ADMIN)
-        tenant = await keys.lock_tenant(session, found.id, ref)
-        rotation = await keys.rotate_locked(session, ctx, tenant=tenant, actor=principal.actor, now=now)
+    async with tenant_unit(ctx, principal, ref, TENANTS_ADMIN) as unit:
+        rotation = await keys.rotate_locked(
+            unit.session, ctx, tenant=unit.tenant, actor=principal.actor, now=now
+        )
     return rotation.state()

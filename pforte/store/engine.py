@@ -87,11 +87,6 @@ def driver_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, fit for a message."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
 class Database:
     """Owns the engine; ``transaction()`` yields a session whose work commits (or rolls back) whole."""
 

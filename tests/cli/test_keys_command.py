@@ -40,7 +40,7 @@ async def pforte(args: list[str], env: dict[str, str]) -> Result:
 async def test_rotate_prints_the_new_kid_its_start_and_the_old_keys_end(
     database: Database, ctx: Context, tenant: str
 ) -> None:
-    (old,) = [s.row for s in await tenant_keys(ctx, tenant_ref=tenant)]
+    (old,) = [s.key for s in await tenant_keys(ctx, tenant_ref=tenant)]
     result = await pforte(["keys", "rotate", "--tenant", tenant], environment(database))
     assert result.exit_code == 0, result.output + result.stderr
     lines = result.output.splitlines()
@@ -52,11 +52,11 @@ async def test_rotate_prints_the_new_kid_its_start_and_the_old_keys_end(
     assert len(lines) == 3
 
     states = await tenant_keys(ctx, tenant_ref=tenant)
-    assert [(s.row.kid, s.status.value) for s in states] == [(old.kid, "active"), (new_kid, "next")]
-    new = states[1].row
+    assert [(s.key.kid, s.status.value) for s in states] == [(old.kid, "active"), (new_kid, "next")]
+    new = states[1].key
     assert found[2] == new.active_from.strftime("%Y-%m-%d %H:%M:%S UTC")
-    assert states[0].row.retired_at == signing_keys.retirement(new.active_from)
-    assert lines[2].endswith(states[0].row.retired_at.strftime("%Y-%m-%d %H:%M:%S UTC"))  # type: ignore[union-attr]
+    assert states[0].key.retired_at == signing_keys.retirement(new.active_from)
+    assert lines[2].endswith(states[0].key.retired_at.strftime("%Y-%m-%d %H:%M:%S UTC"))  # type: ignore[union-attr]
     (event,) = await audit_events(ctx, "signing_key.rotated", new_kid)
     assert event.actor == "system:cli"
 
@@ -84,7 +84,7 @@ async def test_list_shows_each_published_key_with_its_status(
     assert len(rows) == 2
     for line, state in zip(rows, states, strict=True):
         cells = [c.strip() for c in line.strip("│ ").split("│")]
-        assert cells[:3] == [state.row.kid, "ES256", state.status.value]
+        assert cells[:3] == [state.key.kid, "ES256", state.status.value]
     assert [s.status.value for s in states] == ["active", "next"]
     assert "kid" in result.output and "published until" in result.output
     assert await snapshot(ctx) == before  # listing changes nothing

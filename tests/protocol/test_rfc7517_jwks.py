@@ -16,8 +16,9 @@ from pforte.app import create_app
 from pforte.domain.clock import utcnow
 from pforte.domain.events import CLI_ACTOR
 from pforte.domain.oauth import signing_keys
+from pforte.security.keys import seal_context
 from pforte.services.context import Context
-from pforte.services.keys import rotate_signing_key, seal_context
+from pforte.services.keys import rotate_signing_key
 from pforte.settings import Settings
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from tests.conftest import make_tenant
@@ -31,7 +32,7 @@ async def private_key_of(ctx: Context, slug: str) -> bytes:
         tenant = await TenantRepo(session).get_by_slug(slug)
         assert tenant is not None
         (row,) = await SigningKeyRepo(session).list(tenant.id)
-        return ctx.sealer.open(row.private_key_sealed, context=seal_context(tenant, row.kid))
+        return ctx.sealer.open(row.private_key_sealed, context=seal_context(tenant.id, row.kid))
 
 
 @pytest.mark.parametrize("alg", ["ES256", "RS256"])

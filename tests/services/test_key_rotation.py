@@ -17,12 +17,13 @@ from pforte.domain.errors import NotFound
 from pforte.domain.events import CLI_ACTOR
 from pforte.domain.oauth import signing_keys
 from pforte.domain.oauth.signing_keys import KeyStatus
+from pforte.security.keys import seal_context
 from pforte.services import key_rotation
 from pforte.services import tenants as tenant_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.key_rotation import rotate_due_keys, run_key_rotation
-from pforte.services.keys import published_keys, rotate_signing_key, seal_context, tenant_keys
+from pforte.services.keys import published_keys, rotate_signing_key, tenant_keys
 from pforte.settings import Settings
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import SigningKeyRow
@@ -76,12 +77,12 @@ async def test_new_key_is_published_at_once_and_signs_after_the_publish_ahead(
 
     # What the JWKS publishes right now, and what the operator sees at each moment.
     assert [k["kid"] for k in await published_keys(ctx, tenant)] == [old.kid, new.kid]
-    seen = [(s.row.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=now)]
+    seen = [(s.key.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=now)]
     assert seen == [(old.kid, KeyStatus.ACTIVE), (new.kid, KeyStatus.NEXT)]
-    later = [(s.row.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=now + AHEAD)]
+    later = [(s.key.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=now + AHEAD)]
     assert later == [(old.kid, KeyStatus.RETIRING), (new.kid, KeyStatus.ACTIVE)]
     gone = now + AHEAD + HOLD
-    assert [(s.row.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=gone)] == [
+    assert [(s.key.kid, s.status) for s in await tenant_keys(ctx, tenant_ref=tenant, now=gone)] == [
         (new.kid, KeyStatus.ACTIVE)
     ]
 
@@ -108,11 +109,11 @@ async def test_rotation_keeps_the_tenants_algorithm_and_seals_the_new_key(ctx: C
     rotation = await rotate_signing_key(ctx, tenant_ref=slug, actor=CLI_ACTOR)
     assert rotation.key.alg == "RS256"
     assert rotation.key.public_jwk["kty"] == "RSA"
-    der = ctx.sealer.open(
-        rotation.key.private_key_sealed, context=seal_context(rotation.tenant, rotation.key.kid)
-    )
+    # The sealed private half stays in the store (the rotation's records carry none).
+    (stored,) = [row for row in await keys_of(ctx, slug) if row.kid == rotation.key.kid]
+    der = ctx.sealer.open(stored.private_key_sealed, context=seal_context(rotation.tenant.id, stored.kid))
     assert der.startswith(b"\x30\x82")  # PKCS#8 DER, once opened
-    assert b"PRIVATE KEY" not in rotation.key.private_key_sealed
+    assert b"PRIVATE KEY" not in stored.private_key_sealed
 
 
 async def test_publish_ahead_zero_signs_at_once(settings: Settings, tenant: str) -> None:
@@ -153,7 +154,7 @@ async def test_retired_keys_leave_the_jwks(ctx: Context, tenant: str) -> None:
     long_ago = utcnow() - HOLD - timedelta(hours=1)
     new = (await rotate_signing_key(ctx, tenant_ref=tenant, actor=CLI_ACTOR, now=long_ago)).key
     assert [k["kid"] for k in await published_keys(ctx, tenant)] == [new.kid]
-    assert kids([s.row for s in await tenant_keys(ctx, tenant_ref=tenant)]) == [new.kid]
+    assert kids([s.key for s in await tenant_keys(ctx, tenant_ref=tenant)]) == [new.kid]
     assert old.kid in kids(await keys_of(ctx, tenant))  # still stored: retired less than a day ago
 
 

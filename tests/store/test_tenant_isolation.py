@@ -106,8 +106,8 @@ async def world(ctx: Context) -> World:
         a_slug=a_slug,
         b_slug=b_slug,
         client_pk=client.id,
-        secret_id=secret.row.id,
-        api_key_id=key.row.id,
+        secret_id=secret.record.id,
+        api_key_id=key.record.id,
     )
 
 

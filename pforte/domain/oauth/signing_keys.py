@@ -7,10 +7,12 @@ expires). A new key is published before it signs: its ``active_from`` lies ahead
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pforte.domain.clients import MAX_ACCESS_TOKEN_LIFETIME
 
@@ -32,6 +34,20 @@ class KeyTimes(Protocol):
 
 
 K = TypeVar("K", bound=KeyTimes)
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A signing key as the services hand it out: its public half and its times (the sealed
+    private half stays in the store)."""
+
+    id: uuid.UUID
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any]
+    created_at: datetime
+    active_from: datetime
+    retired_at: datetime | None
 
 
 def is_published(key: KeyTimes, now: datetime) -> bool:

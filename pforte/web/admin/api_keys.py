@@ -8,7 +8,7 @@ from pforte.services import credentials as service
 from pforte.services.credentials import ApiKeyRequest
 from pforte.web.admin.no_store import SHOWS_CREDENTIAL
 from pforte.web.admin.openapi import conflict
-from pforte.web.admin.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PageOut
+from pforte.web.admin.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, PageOut, page_out
 from pforte.web.deps import (
     ClientIdPath,
     ContextDep,
@@ -32,7 +32,7 @@ async def list_api_keys(
     limit: Limit = None,
 ) -> PageOut[ApiKeyPublic]:
     page = await service.list_api_keys(ctx, principal, tenant, client_id, cursor=cursor, limit=limit)
-    return PageOut[ApiKeyPublic](items=[ApiKeyPublic.model_validate(r) for r in page.items], next=page.next)
+    return page_out(page.map(ApiKeyPublic.model_validate))
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, **SHOWS_CREDENTIAL)
@@ -46,7 +46,7 @@ async def create_api_key(
     body = body or ApiKeyCreate()
     request = ApiKeyRequest(name=body.name, scopes=body.scopes, expiration=body.expiration)
     created = await service.create_api_key(ctx, principal, tenant, client_id, request)
-    return ApiKeyCreated(**ApiKeyPublic.model_validate(created.row).model_dump(), value=created.value)
+    return ApiKeyCreated(**ApiKeyPublic.model_validate(created.record).model_dump(), value=created.value)
 
 
 @router.delete(

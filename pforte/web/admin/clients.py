@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict
 
 from fastapi import APIRouter, Response
 
-from pforte.domain.clients import ClientSpec
+from pforte.domain.clients import SPEC_FIELDS, Client, ClientSpec
 from pforte.domain.preconditions import etag
 from pforte.services import clients as service
-from pforte.store.tables import ClientRow
 from pforte.web.admin.no_store import shows_credential
 from pforte.web.admin.openapi import conflict
 from pforte.web.admin.schemas import (
@@ -19,6 +18,7 @@ from pforte.web.admin.schemas import (
     ClientPublic,
     ClientUpdate,
     PageOut,
+    page_out,
 )
 from pforte.web.admin.secrets import secret_created
 from pforte.web.deps import (
@@ -32,7 +32,7 @@ from pforte.web.deps import (
 )
 
 router = APIRouter(prefix="/tenants/{tenant}/clients", tags=["clients"])
-_SPEC = frozenset(f.name for f in fields(ClientSpec))
+_SPEC = frozenset(SPEC_FIELDS)
 _LAST_ADMIN = conflict("the change would remove the last holder of tenants:admin")
 
 
@@ -45,9 +45,15 @@ def _read_only(body: ClientUpdate) -> service.ReadOnly:
     return service.ReadOnly(id=body.id, created_at=body.created_at, updated_at=body.updated_at)
 
 
-def _public(row: ClientRow, response: Response) -> ClientPublic:
-    response.headers["ETag"] = etag(row.version)
-    return ClientPublic.model_validate(row)
+def public(client: Client) -> ClientPublic:
+    return ClientPublic(
+        id=client.id, created_at=client.created_at, updated_at=client.updated_at, **asdict(client.spec)
+    )
+
+
+def _public(client: Client, response: Response) -> ClientPublic:
+    response.headers["ETag"] = etag(client.version)
+    return public(client)
 
 
 @router.get("", response_model=PageOut[ClientPublic])
@@ -55,7 +61,7 @@ async def list_clients(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, cursor: Cursor = None, limit: Limit = None
 ) -> PageOut[ClientPublic]:
     page = await service.list_clients(ctx, principal, tenant, cursor=cursor, limit=limit)
-    return PageOut[ClientPublic](items=[ClientPublic.model_validate(r) for r in page.items], next=page.next)
+    return page_out(page.map(public))
 
 
 @router.post(
@@ -67,10 +73,9 @@ async def list_clients(
 async def create_client(
     ctx: ContextDep, principal: PrincipalDep, tenant: TenantRef, body: ClientCreate, response: Response
 ) -> ClientCreated:
-    row, secret = await service.create_client(ctx, principal, tenant, _spec(body, body.client_id))
-    response.headers["ETag"] = etag(row.version)
+    client, secret = await service.create_client(ctx, principal, tenant, _spec(body, body.client_id))
     first = secret_created(secret) if secret is not None else None
-    return ClientCreated(**ClientPublic.model_validate(row).model_dump(), secret=first)
+    return ClientCreated(**_public(client, response).model_dump(), secret=first)
 
 
 @router.get("/{clientId}", response_model=ClientPublic)
@@ -90,7 +95,7 @@ async def replace_client(
     response: Response,
     if_match: IfMatch = None,
 ) -> ClientPublic:
-    row = await service.replace_client(
+    client = await service.replace_client(
         ctx,
         principal,
         tenant,
@@ -99,7 +104,7 @@ async def replace_client(
         read_only=_read_only(body),
         if_match=if_match,
     )
-    return _public(row, response)
+    return _public(client, response)
 
 
 @router.patch("/{clientId}", response_model=ClientPublic, responses=_LAST_ADMIN)
@@ -113,10 +118,10 @@ async def patch_client(
     if_match: IfMatch = None,
 ) -> ClientPublic:
     changes = {name: getattr(body, name) for name in body.model_fields_set if name in _SPEC}
-    row = await service.patch_client(
+    client = await service.patch_client(
         ctx, principal, tenant, client_id, changes, read_only=_read_only(body), if_match=if_match
     )
-    return _public(row, response)
+    return _public(client, response)
 
 
 @router.delete("/{clientId}", status_code=204, response_class=Response, responses=_LAST_ADMIN)

@@ -14,13 +14,13 @@ router = APIRouter(prefix="/tenants/{tenant}/keys", tags=["signing keys"])
 
 
 def public(state: KeyState) -> SigningKeyPublic:
-    row = state.row
+    key = state.key
     return SigningKeyPublic(
-        kid=row.kid,
-        alg=row.alg,
-        created_at=row.created_at,
-        active_from=row.active_from,
-        retired_at=row.retired_at,
+        kid=key.kid,
+        alg=key.alg,
+        created_at=key.created_at,
+        active_from=key.active_from,
+        retired_at=key.retired_at,
         status=state.status.value,
     )
 

@@ -3,6 +3,10 @@
 A secret or key value appears only in a ``…Created`` model, in the response that creates it.
 Every incoming string is a ``Line`` (no C0 control character, no DEL) or, for descriptions,
 ``FreeText`` (TAB, LF and CR allowed): refused with 422 before any query (``domain.text``).
+
+A client's fields and defaults are declared once, by ``domain.clients.ClientSpec``: the client
+models take its defaults (``CLIENT_DEFAULTS``), and ``tests/test_client_shape.py`` checks their
+fields and types against it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
-from pforte.domain.clients import GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
+from pforte.domain.clients import CLIENT_DEFAULTS, GRANT_TYPES, MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME
 from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
 from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
+from pforte.domain.pagination import Page
 from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN, PATTERN_MESSAGES, has_control
 
 T = TypeVar("T")
@@ -75,6 +80,11 @@ class PageOut(Outgoing, Generic[T]):
     next: str | None = Field(description="cursor of the next page; null on the last page")
 
 
+def page_out(page: Page[T]) -> PageOut[T]:
+    """A page of a service's records, converted to models (``page.map``), as the API sends it."""
+    return PageOut(items=page.items, next=page.next)
+
+
 # --- tenants -------------------------------------------------------------------------------
 
 
@@ -121,36 +131,43 @@ class SigningKeyPublic(Outgoing):
 
 
 class ClientFields(Incoming):
-    """Every setting of a client (DESIGN.md §3), with its default."""
+    """Every setting of a client (DESIGN.md §3), with its default (``domain.clients``)."""
 
     client_id: ClientIdText | None = None
-    client_name: Text200 | None = None
-    description: Annotated[FreeText, Field(max_length=2000)] | None = None
-    owner: Text200 | None = None
-    enabled: StrictBool = True
-    require_client_secret: StrictBool = True
-    allowed_grant_types: Annotated[list[GrantType], Field(max_length=10)] = ["client_credentials"]
-    allowed_scopes: Annotated[list[ScopeToken], Field(max_length=200)] = []
-    redirect_uris: UriList = Field(
-        [], description="absolute URIs, matched exactly; https, or http on a loopback host"
+    client_name: Text200 | None = CLIENT_DEFAULTS.client_name
+    description: Annotated[FreeText, Field(max_length=2000)] | None = CLIENT_DEFAULTS.description
+    owner: Text200 | None = CLIENT_DEFAULTS.owner
+    enabled: StrictBool = CLIENT_DEFAULTS.enabled
+    require_client_secret: StrictBool = CLIENT_DEFAULTS.require_client_secret
+    allowed_grant_types: Annotated[list[GrantType], Field(max_length=10)] = (
+        CLIENT_DEFAULTS.allowed_grant_types
     )
-    allow_redirect_uri_prefix: StrictBool = False
-    post_logout_redirect_uris: UriList = []
-    allowed_cors_origins: UriList = []
-    allow_offline_access: StrictBool = False
-    require_consent: StrictBool = False
-    allow_remember_consent: StrictBool = True
-    allow_no_pkce: StrictBool = False
-    allow_ropc: StrictBool = False
-    back_channel_logout_uri: Text2000 | None = None
-    back_channel_logout_session_required: StrictBool = True
-    restrict_to_role: Text200 | None = None
-    show_in_account_console: StrictBool = False
+    allowed_scopes: Annotated[list[ScopeToken], Field(max_length=200)] = CLIENT_DEFAULTS.allowed_scopes
+    redirect_uris: UriList = Field(
+        CLIENT_DEFAULTS.redirect_uris,
+        description="absolute URIs, matched exactly; https, or http on a loopback host",
+    )
+    allow_redirect_uri_prefix: StrictBool = CLIENT_DEFAULTS.allow_redirect_uri_prefix
+    post_logout_redirect_uris: UriList = CLIENT_DEFAULTS.post_logout_redirect_uris
+    allowed_cors_origins: UriList = CLIENT_DEFAULTS.allowed_cors_origins
+    allow_offline_access: StrictBool = CLIENT_DEFAULTS.allow_offline_access
+    require_consent: StrictBool = CLIENT_DEFAULTS.require_consent
+    allow_remember_consent: StrictBool = CLIENT_DEFAULTS.allow_remember_consent
+    allow_no_pkce: StrictBool = CLIENT_DEFAULTS.allow_no_pkce
+    allow_ropc: StrictBool = CLIENT_DEFAULTS.allow_ropc
+    back_channel_logout_uri: Text2000 | None = CLIENT_DEFAULTS.back_channel_logout_uri
+    back_channel_logout_session_required: StrictBool = CLIENT_DEFAULTS.back_channel_logout_session_required
+    restrict_to_role: Text200 | None = CLIENT_DEFAULTS.restrict_to_role
+    show_in_account_console: StrictBool = CLIENT_DEFAULTS.show_in_account_console
     access_token_lifetime: StrictInt = Field(
-        300, description="seconds", json_schema_extra={"minimum": 1, "maximum": MAX_ACCESS_TOKEN_LIFETIME}
+        CLIENT_DEFAULTS.access_token_lifetime,
+        description="seconds",
+        json_schema_extra={"minimum": 1, "maximum": MAX_ACCESS_TOKEN_LIFETIME},
     )
     refresh_token_lifetime: StrictInt = Field(
-        30 * 24 * 3600, description="seconds", json_schema_extra={"minimum": 1, "maximum": MAX_LIFETIME}
+        CLIENT_DEFAULTS.refresh_token_lifetime,
+        description="seconds",
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIFETIME},
     )
 
 

@@ -8,7 +8,7 @@ from pforte.services import credentials as service
 from pforte.services.credentials import CreatedSecret, SecretRequest
 from pforte.web.admin.no_store import shows_credential
 from pforte.web.admin.openapi import conflict
-from pforte.web.admin.schemas import PageOut, SecretCreate, SecretCreated, SecretPublic
+from pforte.web.admin.schemas import PageOut, SecretCreate, SecretCreated, SecretPublic, page_out
 from pforte.web.deps import (
     ClientIdPath,
     ContextDep,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/tenants/{tenant}/clients/{clientId}/secrets", tags=[
 
 
 def secret_created(secret: CreatedSecret) -> SecretCreated:
-    return SecretCreated(**SecretPublic.model_validate(secret.row).model_dump(), value=secret.value)
+    return SecretCreated(**SecretPublic.model_validate(secret.record).model_dump(), value=secret.value)
 
 
 @router.get("", response_model=PageOut[SecretPublic])
@@ -36,7 +36,7 @@ async def list_secrets(
     limit: Limit = None,
 ) -> PageOut[SecretPublic]:
     page = await service.list_secrets(ctx, principal, tenant, client_id, cursor=cursor, limit=limit)
-    return PageOut[SecretPublic](items=[SecretPublic.model_validate(r) for r in page.items], next=page.next)
+    return page_out(page.map(SecretPublic.model_validate))
 
 
 @router.post(

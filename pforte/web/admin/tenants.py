@@ -5,27 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from pforte.domain.preconditions import etag
+from pforte.domain.tenants import Tenant
 from pforte.services import tenants as service
 from pforte.services.context import Context
-from pforte.store.tables import TenantRow
 from pforte.web.admin.openapi import conflict
-from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate
+from pforte.web.admin.schemas import PageOut, TenantCreate, TenantPublic, TenantUpdate, page_out
 from pforte.web.deps import ContextDep, Cursor, IfMatch, Limit, PrincipalDep, TenantRef
 
 router = APIRouter(prefix="/tenants", tags=["tenants"])
 
 
-def public(ctx: Context, row: TenantRow, response: Response | None = None) -> TenantPublic:
+def public(ctx: Context, tenant: Tenant, response: Response | None = None) -> TenantPublic:
     if response is not None:
-        response.headers["ETag"] = etag(row.version)
+        response.headers["ETag"] = etag(tenant.version)
     return TenantPublic(
-        id=row.id,
-        slug=row.slug,
-        display_name=row.display_name,
-        signing_alg=row.signing_alg,
-        issuer=ctx.settings.issuer(row.slug),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=tenant.id,
+        slug=tenant.slug,
+        display_name=tenant.display_name,
+        signing_alg=tenant.signing_alg,
+        issuer=ctx.settings.issuer(tenant.slug),
+        created_at=tenant.created_at,
+        updated_at=tenant.updated_at,
     )
 
 
@@ -34,7 +34,7 @@ async def list_tenants(
     ctx: ContextDep, principal: PrincipalDep, cursor: Cursor = None, limit: Limit = None
 ) -> PageOut[TenantPublic]:
     page = await service.list_tenants(ctx, principal, cursor=cursor, limit=limit)
-    return PageOut[TenantPublic](items=[public(ctx, r) for r in page.items], next=page.next)
+    return page_out(page.map(lambda tenant: public(ctx, tenant)))
 
 
 @router.post("", status_code=201, response_model=TenantPublic, responses=conflict("the slug is taken"))
@@ -61,10 +61,10 @@ async def update_tenant(
     response: Response,
     if_match: IfMatch = None,
 ) -> TenantPublic:
-    row = await service.update_tenant(
+    updated = await service.update_tenant(
         ctx, principal, tenant, display_name=body.display_name, if_match=if_match
     )
-    return public(ctx, row, response)
+    return public(ctx, updated, response)
 
 
 @router.delete(
