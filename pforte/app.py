@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 
 from pforte.domain.oauth.errors import MethodNotAllowed
 from pforte.domain.oauth.errors import NotFound as OAuthNotFound
-from pforte.observability import RequestLogMiddleware, configure_logging
+from pforte.observability import RequestLogMiddleware, configure_logging, flush_logs
 from pforte.services import feed
 from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
@@ -79,6 +79,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         async with feed.running(context, run_key_rotation):
             yield
         await context.throttle.close()
+        flush_logs()
         if ctx is None:  # we made it, we close it
             await context.db.dispose()
 
@@ -106,5 +107,5 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
 def create_app_from_env() -> ASGIApp:
     """Factory for ``uvicorn --factory`` worker processes: settings from the environment."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, buffered=True)  # the serving process: lines off the loop
     return create_app(settings)

@@ -466,13 +466,12 @@ def production_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     monkeypatch.setattr(access, "disabled", access.disabled)
     alembic = logging.getLogger("alembic")
     monkeypatch.setattr(alembic, "level", alembic.level)
-    configure_logging("debug")
-    structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(file=stream), cache_logger_on_first_use=False
-    )
+    configure_logging("debug", stream=stream)  # unbuffered: each line is in the stream at once
+    structlog.configure(cache_logger_on_first_use=False)
     try:
         yield stream
     finally:
+        configure_logging("info")  # the sink back on stdout
         if was_configured:
             structlog.configure(**saved)
         else:
