@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test check format bench bench-tokens wrk clean
+.PHONY: install run test check format bench bench-tokens bench-callgrind wrk clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,6 @@ bench-tokens: install wrk  ## benchmark 2 alone, the token service; e.g. ARGS="-
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench-callgrind: install  ## instructions per token request (valgrind callgrind), defaults and log off
+	$(BIN)/python bench/callgrind_tokens.py $(ARGS)

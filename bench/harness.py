@@ -205,15 +205,14 @@ def server(
     env: dict[str, str] | None = None,
     name: str = "server",
 ) -> Iterator[Server]:
-    """`pforte serve` pinned to `cpus` (one worker unless env says otherwise), no access log,
-    log level warning; stopped by its PID. Its output goes to workdir/<name>.log."""
+    """`pforte serve` pinned to `cpus` (one worker unless env says otherwise), with the settings
+    a user runs (access log on, level info) unless env says otherwise; stopped by its PID. Its
+    output goes to workdir/<name>.log."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PFORTE_")}
     environment.update(
         PFORTE_DATABASE_URL=url,
         PFORTE_SECRET_KEY=SECRET_KEY,
-        PFORTE_ACCESS_LOG="false",
-        PFORTE_LOG_LEVEL="warning",
         PFORTE_PUBLIC_URL=f"http://127.0.0.1:{port}",
         **(env or {}),
     )

@@ -3,8 +3,9 @@
 One SQLite database (the embedded default) is seeded once: the tenant `bench` (ES256 signing
 key), its client `bench` (client_credentials, one secret) made through the client service, and
 10,000 more clients with one secret each, inserted with SQLAlchemy Core (seeding is not
-measured). Then, each against a real `pforte serve` (PFORTE_ACCESS_LOG=false, log level warning)
-and wrk with bench/count_non2xx.lua (2 s warm-up discarded, then --duration seconds measured):
+measured). Then, each against a real `pforte serve` with the default settings (access log on,
+log level info — what a user runs; A' repeats the token run with PFORTE_ACCESS_LOG=false) and
+wrk with bench/count_non2xx.lua (2 s warm-up discarded, then --duration seconds measured):
 
   A. uvicorn, one process pinned to CPU 0, wrk (1 thread) pinned to CPU 1: the per-core figure.
      POST /t/bench/token (client_credentials, client_secret_basic) at 16 and 64 connections;
@@ -94,11 +95,18 @@ class Setup:
     wrk_threads: int = 1
 
 
+LOG_OFF = {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"}
 SETUPS = (
     Setup(
         "uvicorn",
         "uvicorn, 1 process on CPU 0; wrk -t1 on CPU 1",
         ((TOKEN, 16), (TOKEN, 64), (INTROSPECT, 16), (INTROSPECT, 64), (ROUND_ROBIN, 64)),
+    ),
+    Setup(
+        "uvicorn-log-off",
+        "uvicorn, 1 process on CPU 0, PFORTE_ACCESS_LOG=false, level warning; wrk -t1 on CPU 1",
+        ((TOKEN, 64),),
+        env=LOG_OFF,
     ),
     Setup(
         "granian",
@@ -593,15 +601,17 @@ def peers(
                     print(f"[{name} {endpoint} c{connections}] {line}", flush=True)
             finally:
                 harness.stop(proc)
-    # The cross-check: Pforte through the peers' own script, so the two harnesses can be compared.
-    with harness.server(seeded.url, workdir, name="pforte-peers-script") as srv:
-        token_url = f"{srv.base}/t/{TENANT}/token"
-        fresh_token(token_url, CLIENT, seeded.secret)
-        load, line = peer_bench(home, "bench.sh", [token_url, CLIENT, seeded.secret, "64", secs], srv.pid)
-        setup = "Pforte, uvicorn, 1 process on CPU 0 (peers' bench.sh, wrk on CPU 1)"
-        rows.append(Row(setup=setup, endpoint=TOKEN, connections=64, **dataclasses.asdict(load)))
-        raw["peer/pforte/token/64"] = line
-        print(f"[pforte via bench.sh token c64] {line}", flush=True)
+    # The cross-check: Pforte through the peers' own script, so the two harnesses can be compared:
+    # with the defaults (the headline) and with the access log off.
+    for key, env, what in (("defaults", {}, "defaults"), ("log-off", LOG_OFF, "access log off")):
+        with harness.server(seeded.url, workdir, env=env, name=f"pforte-peers-script-{key}") as srv:
+            token_url = f"{srv.base}/t/{TENANT}/token"
+            fresh_token(token_url, CLIENT, seeded.secret)
+            load, line = peer_bench(home, "bench.sh", [token_url, CLIENT, seeded.secret, "64", secs], srv.pid)
+            setup = f"Pforte, uvicorn, 1 process on CPU 0, {what} (peers' bench.sh, wrk on CPU 1)"
+            rows.append(Row(setup=setup, endpoint=TOKEN, connections=64, **dataclasses.asdict(load)))
+            raw[f"peer/pforte-{key}/token/64"] = line
+            print(f"[pforte {what} via bench.sh token c64] {line}", flush=True)
     return rows, raw, "; ".join(skipped) or None
 
 
@@ -735,7 +745,7 @@ def main() -> int:
         "--skip",
         action="append",
         default=[],
-        choices=["uvicorn", "granian", "workers2", "profile"],
+        choices=["uvicorn", "uvicorn-log-off", "granian", "workers2", "profile"],
         help="leave out a part (repeatable)",
     )
     parser.add_argument("--profile-requests", type=int, default=5_000, help="in-process profile calls")
@@ -790,7 +800,8 @@ def main() -> int:
         "machine": machine,
         "setup": {
             "database": "SQLite (embedded default), seeded once, shared by every server",
-            "server": "pforte serve, PFORTE_ACCESS_LOG=false, PFORTE_LOG_LEVEL=warning",
+            "server": "pforte serve with the default settings (access log on, level info); "
+            "uvicorn-log-off: PFORTE_ACCESS_LOG=false, PFORTE_LOG_LEVEL=warning",
             "wrk": f"{args.warmup} s warm-up discarded, then {args.duration} s measured with --latency",
             "round_robin_clients": args.clients,
             "setups": [dataclasses.asdict(s) for s in SETUPS if s.key not in args.skip],
