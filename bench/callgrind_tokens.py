@@ -6,7 +6,8 @@ for each setting the serving process (`python -m pforte.server`, uvicorn, one pr
 under `valgrind --tool=callgrind --instr-atstart=no`: WARMUP token requests over one
 keep-alive connection fill the caches, instrumentation is switched on (`callgrind_control -i
 on`), REQUESTS more are sent, and instrumentation is switched off again before the stop.
-Ir / REQUESTS is the cost of one request in the whole process — uvicorn, the app, signing, the access log and its writer thread included.
+Ir / REQUESTS is the cost of one request in the whole process — uvicorn, the app, signing, the
+access log and its writer thread included.
 
     .venv/bin/python bench/callgrind_tokens.py [--requests 500] [--pythonpath OTHER_CHECKOUT]
 
