@@ -5,7 +5,7 @@ instruction counts do not. One SQLite database is seeded (tenant `bench`, client
 for each setting the serving process (`python -m pforte.server`, uvicorn, one process) runs
 under `valgrind --tool=callgrind --instr-atstart=no`: WARMUP token requests over one
 keep-alive connection fill the caches, instrumentation is switched on (`callgrind_control -i
-on`), REQUESTS more are sent, and instrumentation is switched off again before the stop.
+on`), REQUESTS more are sent, and the counts are dumped (`callgrind_control -d`).
 Ir / REQUESTS is the cost of one request in the whole process — uvicorn, the app, signing, the
 access log and its writer thread included.
 
@@ -95,16 +95,16 @@ def measure(url: str, workdir: Path, secret: str, env: dict[str, str], args: arg
             post_tokens(port, authorization, args.warmup)
             subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True, capture_output=True)
             post_tokens(port, authorization, args.requests)
-            subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True, capture_output=True)
+            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
         finally:
             proc.terminate()
             proc.wait(300)
-    total = 0
-    for dump in workdir.glob(f"callgrind.{port}.out*"):
-        match = re.search(r"^(?:summary|totals):\s+(\d+)", dump.read_text(errors="replace"), re.MULTILINE)
-        if match:
-            total += int(match.group(1))
-    return total / args.requests
+    # The explicit dump (".1") holds exactly the measured requests; the one at exit, the stop.
+    dump = Path(f"{out}.1").read_text(errors="replace")
+    match = re.search(r"^totals:\s+(\d+)", dump, re.MULTILINE)
+    if match is None:
+        raise SystemExit(f"no totals in {out}.1")
+    return int(match.group(1)) / args.requests
 
 
 def main() -> int:
