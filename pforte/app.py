@@ -98,10 +98,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.ctx = context
-    if settings.access_log:
-        return RequestLogMiddleware(FormDispatch(app, context), enabled=True)
-    # No access log: the form endpoints (the hot path) need nothing of the middleware.
-    return FormDispatch(RequestLogMiddleware(app, enabled=False), context)
+    # The form endpoints (the hot path) are answered, and logged, by the dispatcher in front.
+    logged = RequestLogMiddleware(app, enabled=settings.access_log)
+    return FormDispatch(logged, context, access_log=settings.access_log)
 
 
 def create_app_from_env() -> ASGIApp:

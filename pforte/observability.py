@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import MutableMapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -221,6 +221,27 @@ class _RequestIds:
 _ids = _RequestIds()
 
 
+def request_id_of(scope: Scope) -> str:
+    """The request's id: its ``X-Request-ID`` when well-formed (and not credential-shaped),
+    else a new one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming: str = value.decode("latin-1")
+            if _REQUEST_ID_RE.fullmatch(incoming) and not _CREDENTIAL.search(incoming):
+                return incoming
+            break
+    return _ids.next()
+
+
+def bind_request_id(request_id: str) -> Token[str | None]:
+    """Make ``request_id`` the current request's (audit events and problems name it)."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
 class RequestLogMiddleware:
     """One log line per request: request id, method, path, tenant, status, duration.
 
@@ -236,9 +257,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        well_formed = _REQUEST_ID_RE.fullmatch(incoming) and not _CREDENTIAL.search(incoming)
-        request_id = incoming if well_formed else _ids.next()
+        request_id = request_id_of(scope)
         token = _request_id.set(request_id)
         slot: dict[str, str] = {}
         tenant_token = _tenant.set(slot)

@@ -202,6 +202,14 @@ def test_access_lines_are_buffered_but_none_is_lost_at_a_clean_stop(servers: Ser
             assert http.get("/healthz", headers={"X-Request-ID": f"{prefix}-{i}"}).status_code == 200
         token = http.post("/t/system/token", data={"grant_type": "client_credentials"}, auth=("x", "y"))
         assert token.status_code == 401
+        made = token.headers["x-request-id"]
+        named = http.post(
+            "/t/system/introspect",
+            data={"token": "x"},
+            auth=("x", "y"),
+            headers={"X-Request-ID": "e2e-introspect-named"},
+        )
+        assert (named.status_code, named.headers["x-request-id"]) == (401, "e2e-introspect-named")
     assert server.stop() in {0, -signal.SIGTERM}
     ours = [e for e in log_lines(server) if str(e.get("request_id", "")).startswith(prefix)]
     assert [e["request_id"] for e in ours] == [f"{prefix}-{i}" for i in range(300)]
@@ -215,8 +223,11 @@ def test_access_lines_are_buffered_but_none_is_lost_at_a_clean_stop(servers: Ser
         )
         assert str(entry["timestamp"]).endswith("Z") and isinstance(entry["duration_ms"], float)
     [token_line] = [e for e in log_lines(server) if e.get("path") == "/t/system/token"]
+    assert list(token_line) == ACCESS_LINE_MEMBERS
     assert (token_line["status"], token_line["tenant"], token_line["method"]) == (401, "system", "POST")
-    assert len(str(token_line["request_id"])) == 32
+    assert token_line["request_id"] == made and len(made) == 32
+    [introspect_line] = [e for e in log_lines(server) if e.get("path") == "/t/system/introspect"]
+    assert (introspect_line["request_id"], introspect_line["status"]) == ("e2e-introspect-named", 401)
 
 
 def test_no_credential_value_reaches_the_logs_or_the_database(server: Server) -> None:

@@ -9,6 +9,7 @@ happens here: every protocol decision is in ``services.token_endpoint``,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -17,7 +18,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pforte.domain.oauth.errors import InvalidRequest
-from pforte.observability import log, set_tenant
+from pforte.observability import (
+    access_line,
+    bind_request_id,
+    log,
+    request_id_of,
+    set_tenant,
+    unbind_request_id,
+)
 from pforte.services import introspection, revocation, token_endpoint
 from pforte.services.context import Context
 from pforte.services.form_endpoints import NO_STORE, FormRequest, Reply, error_reply
@@ -79,11 +87,14 @@ def encoded(reply: Reply) -> tuple[list[tuple[bytes, bytes]], bytes]:
 
 
 class FormDispatch:
-    """ASGI middleware: POSTs to the form endpoints skip the router entirely."""
+    """ASGI middleware: POSTs to the form endpoints skip the router entirely — and, with the
+    access log on, the request-log middleware too: the request id and the access line are done
+    here, inline (an ASGI layer and a wrapped ``send`` fewer on the hot path)."""
 
-    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+    def __init__(self, app: ASGIApp, ctx: Context, *, access_log: bool = False) -> None:
         self.app = app
         self.ctx = ctx
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
@@ -93,16 +104,54 @@ class FormDispatch:
                 # A trailing slash names the same endpoint (as on the admin API): no redirect, no 404.
                 endpoint = ENDPOINTS.get(name[:-1] if name.endswith("/") else name) if sep else None
                 if endpoint is not None:
-                    try:
-                        reply = await handle(self.ctx, endpoint, slug, scope, receive)
-                    except Exception:  # noqa: BLE001 - answered as server_error, logged whole
-                        log.exception("protocol_endpoint_failed", endpoint=name)
-                        reply = SERVER_ERROR
-                    headers, body = encoded(reply)
-                    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-                    await send({"type": "http.response.body", "body": body})
+                    if self.access_log:
+                        await self._logged(endpoint, slug, scope, receive, send)
+                    else:
+                        await self._answer(endpoint, slug, scope, receive, send, ())
                     return
         await self.app(scope, receive, send)
+
+    async def _answer(
+        self,
+        endpoint: Endpoint,
+        slug: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        extra: tuple[tuple[bytes, bytes], ...],
+    ) -> int:
+        try:
+            reply = await handle(self.ctx, endpoint, slug, scope, receive)
+        except Exception:  # noqa: BLE001 - answered as server_error, logged whole
+            log.exception("protocol_endpoint_failed", path=scope["path"])
+            reply = SERVER_ERROR
+        headers, body = encoded(reply)
+        await send({"type": "http.response.start", "status": reply.status, "headers": [*headers, *extra]})
+        await send({"type": "http.response.body", "body": body})
+        return reply.status
+
+    async def _logged(
+        self, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """What ``RequestLogMiddleware`` does for a request, without wrapping ``send``."""
+        request_id = request_id_of(scope)
+        token = bind_request_id(request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            status = await self._answer(
+                endpoint, slug, scope, receive, send, ((b"x-request-id", request_id.encode()),)
+            )
+        finally:
+            unbind_request_id(token)
+            access_line(
+                request_id=request_id,
+                method="POST",
+                path=scope["path"],
+                tenant=slug,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
 
 
 def route(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
