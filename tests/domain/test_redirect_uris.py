@@ -284,3 +284,129 @@ def test_prefix_entry_refuses_backslash_dot_segments(candidate: str) -> None:
     """Browsers parse ``\\`` as ``/`` in http(s) URLs (WHATWG URL Standard, path state), so
     ``/cb/..\\admin`` is followed as ``/admin``: a way out of the registered path."""
     assert matches([PREFIX], candidate) is False
+
+
+# matches: RFC 8252 §7.3 loopback IP literals, any port ----------------------------------------
+
+LOOPBACK_V4 = "http://127.0.0.1/cb"
+LOOPBACK_V4_PORT = "http://127.0.0.1:8080/cb"
+LOOPBACK_V6 = "http://[::1]/cb"
+
+
+@pytest.mark.parametrize(
+    ("registered", "candidate"),
+    [
+        (LOOPBACK_V4, "http://127.0.0.1:51004/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:1/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:65535/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:10000/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:80/cb"),
+        (LOOPBACK_V4_PORT, "http://127.0.0.1:61023/cb"),
+        (LOOPBACK_V4_PORT, "http://127.0.0.1/cb"),
+        (LOOPBACK_V6, "http://[::1]:61023/cb"),
+        ("http://[::1]:3000/cb", "http://[::1]/cb"),
+        ("http://127.0.0.1", "http://127.0.0.1:5000"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:50000"),
+        ("http://127.0.0.1/", "http://127.0.0.1:5000/"),
+        ("http://127.0.0.1/cb?x=1&y=2", "http://127.0.0.1:5000/cb?x=1&y=2"),
+        ("http://127.0.0.1?x=1", "http://127.0.0.1:5000?x=1"),
+        (
+            "http://127.0.0.1:8080/oauth2redirect/example-provider",
+            "http://127.0.0.1:51004/oauth2redirect/example-provider",
+        ),
+    ],
+)
+def test_a_loopback_ip_entry_matches_any_port(registered: str, candidate: str) -> None:
+    """ "The authorization server MUST allow any port to be specified at the time of the request
+    for loopback IP redirect URIs" (RFC 8252 §7.3)."""
+    assert matches([registered], candidate) is True
+
+
+@pytest.mark.parametrize(
+    ("registered", "candidate"),
+    [
+        # the path, query and everything else still compare exactly
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb/"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/CB"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb/x"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/c"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb?x=1"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb#x"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb#"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb "),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb\n"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000/cb/../cb"),
+        ("http://127.0.0.1/cb?x=1", "http://127.0.0.1:5000/cb?x=2"),
+        ("http://127.0.0.1/cb?x=1", "http://127.0.0.1:5000/cb?x=1&y=2"),
+        # the scheme
+        (LOOPBACK_V4, "https://127.0.0.1:5000/cb"),
+        (LOOPBACK_V4, "HTTP://127.0.0.1:5000/cb"),
+        (LOOPBACK_V4, "ws://127.0.0.1:5000/cb"),
+        # the host: the same literal, never another address or a name
+        (LOOPBACK_V4, "http://[::1]:5000/cb"),
+        (LOOPBACK_V6, "http://127.0.0.1:5000/cb"),
+        (LOOPBACK_V4, "http://localhost:5000/cb"),
+        (LOOPBACK_V4, "http://127.0.0.2:5000/cb"),
+        (LOOPBACK_V4, "http://127.1:5000/cb"),
+        (LOOPBACK_V4, "http://2130706433:5000/cb"),
+        (LOOPBACK_V4, "http://0x7f000001:5000/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1.evil.com:5000/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1.evil.com/cb"),
+        (LOOPBACK_V6, "http://[0:0:0:0:0:0:0:1]:5000/cb"),
+        (LOOPBACK_V6, "http://[::ffff:127.0.0.1]:5000/cb"),
+        # userinfo and other authority tricks
+        (LOOPBACK_V4, "http://127.0.0.1:5000@evil.com/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1@evil.com/cb"),
+        (LOOPBACK_V4, "http://user@127.0.0.1:5000/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000\\@evil.com/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:5000:6000/cb"),
+        # ports that are not ports
+        (LOOPBACK_V4, "http://127.0.0.1:/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:0/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:08080/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:65536/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:99999/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:123456/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:-1/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:+80/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1: 80/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:٨٠/cb"),
+        (LOOPBACK_V4, "http://127.0.0.1:port/cb"),
+        ("http://127.0.0.1", "http://127.0.0.1:5000/"),
+    ],
+)
+def test_a_loopback_ip_entry_relaxes_only_the_port(registered: str, candidate: str) -> None:
+    assert matches([registered], candidate) is False
+
+
+@pytest.mark.parametrize(
+    ("registered", "candidate"),
+    [
+        # "localhost" is a name, not a loopback IP literal (RFC 8252 §8.3): exact matching
+        ("http://localhost/cb", "http://localhost:5000/cb"),
+        ("http://localhost:3000/cb", "http://localhost:3001/cb"),
+        # https and other hosts keep their port
+        ("https://127.0.0.1/cb", "https://127.0.0.1:5000/cb"),
+        ("https://app.example.com/cb", "https://app.example.com:5000/cb"),
+        ("http://127.0.0.2/cb", "http://127.0.0.2:5000/cb"),
+        # an entry that is not a plain loopback URI is only ever itself
+        ("http://127.0.0.1:08080/cb", "http://127.0.0.1:8080/cb"),
+        ("http://127.0.0.1:/cb", "http://127.0.0.1:5000/cb"),
+    ],
+)
+def test_only_loopback_ip_literals_relax_the_port(registered: str, candidate: str) -> None:
+    assert matches([registered], candidate) is False
+    assert matches([registered], registered) is True
+
+
+def test_a_loopback_prefix_entry_is_not_relaxed() -> None:
+    """RFC 8252 §7.3 concerns exact entries; a prefix entry keeps comparing its port."""
+    assert matches(["http://127.0.0.1:8080/cb/*"], "http://127.0.0.1:9090/cb/x") is False
+    assert matches(["http://127.0.0.1/cb/*"], "http://127.0.0.1:9090/cb/x") is False
+
+
+def test_a_loopback_entry_among_others() -> None:
+    registered = [EXACT, LOOPBACK_V4_PORT]
+    assert matches(registered, "http://127.0.0.1:4000/cb") is True
+    assert matches(registered, "https://app.example.com:4000/cb") is False
+    assert matches(tuple(registered), "http://127.0.0.1:4000/cb") is True

@@ -1,4 +1,10 @@
-"""RFC 9068 JWT access token claims (header ``typ: at+jwt``)."""
+"""RFC 9068 JWT access token claims (header ``typ: at+jwt``).
+
+A client acting for itself gets ``sub`` = its client id (§2.2); a token issued for a user (the
+authorization code grant and the grants that follow it) gets ``sub`` = the user's id, and names
+the user's tenant roles and the requesting client's roles the user holds (§2.2.3.1, DESIGN §6).
+Every ``jti`` is ``{binding}.{random}``: the client record's tag, then 128 random bits.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import hashlib
 import secrets
 import uuid
 from base64 import urlsafe_b64encode
+from collections.abc import Sequence
 from typing import Any
 
 AT_JWT = "at+jwt"
@@ -33,8 +40,51 @@ def client_credentials_claims(
         "client_id": client_id,
         "iat": now,
         "exp": now + lifetime,
-        "jti": f"{binding}.{secrets.token_urlsafe(16)}",
+        "jti": _jti(binding),
     }
     if scopes:
         claims["scope"] = " ".join(scopes)
     return claims
+
+
+def user_claims(
+    *,
+    issuer: str,
+    audience: str,
+    client_id: str,
+    binding: str,
+    user_id: str,
+    scopes: Sequence[str],
+    roles: Sequence[str],
+    client_roles: Sequence[str],
+    now: int,
+    lifetime: int,
+    auth_time: int | None,
+    sid: str | None,
+) -> dict[str, Any]:
+    """For a client acting for a user: "In cases of access tokens obtained through grants where a
+    resource owner is involved, such as the authorization code grant, the value of "sub" SHOULD
+    correspond to the subject identifier of the resource owner." (RFC 9068 §2.2)"""
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": user_id,
+        "aud": audience,
+        "client_id": client_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": _jti(binding),
+    }
+    if scopes:
+        claims["scope"] = " ".join(scopes)
+    # Always present, possibly empty: a resource server reads the user's roles from the token.
+    claims["roles"] = list(roles)
+    claims["client_roles"] = list(client_roles)
+    if auth_time is not None:
+        claims["auth_time"] = auth_time
+    if sid is not None:
+        claims["sid"] = sid
+    return claims
+
+
+def _jti(binding: str) -> str:
+    return f"{binding}.{secrets.token_urlsafe(16)}"

@@ -1,18 +1,31 @@
-"""RFC 6749 §5.2 token endpoint errors (and RFC 8707's): one class per code, carrying its status.
+"""OAuth error codes: one class per code, carrying its status.
+
+RFC 6749 §5.2 token endpoint errors (and RFC 8707's), §4.1.2.1 authorization endpoint errors and
+OpenID Connect Core 1.0 §3.1.2.6 authentication errors. The authorization endpoint's errors travel
+in the redirect's query; their ``status`` (400) is used only when they are shown instead.
 
     OAuthError
-     ├── InvalidRequest         400  missing/repeated parameter, two auth methods, bad content type
-     ├── InvalidClient          401  client authentication failed (same answer for every cause)
-     ├── InvalidGrant           400
-     ├── UnauthorizedClient     400  the client may not use this grant type
-     ├── UnsupportedGrantType   400
-     ├── InvalidScope           400
-     ├── InvalidTarget          400  RFC 8707 §2: a resource this server issues no tokens for
-     ├── TooManyAttempts        429  failed client authentication repeated too often (Retry-After)
-     ├── NotFound               404  no such tenant (or endpoint) under /t/ (not an RFC 6749 code)
-     ├── MethodNotAllowed       405  a method the endpoint does not take (``Allow``)
-     ├── ServerError            500  §4.1.2.1 server_error: a fault of the server, not of the request
-     └── TemporarilyUnavailable 503  §4.1.2.1: overloaded for now; repeat shortly (Retry-After)
+     ├── InvalidRequest           400  missing/repeated parameter, two auth methods, bad content type
+     ├── InvalidClient            401  client authentication failed (same answer for every cause)
+     ├── InvalidGrant             400
+     ├── UnauthorizedClient       400  the client may not use this grant type
+     ├── UnsupportedGrantType     400
+     ├── InvalidScope             400
+     ├── InvalidTarget            400  RFC 8707 §2: a resource this server issues no tokens for
+     ├── TooManyAttempts          429  failed client authentication repeated too often (Retry-After)
+     ├── NotFound                 404  no such tenant (or endpoint) under /t/ (not an RFC 6749 code)
+     ├── MethodNotAllowed         405  a method the endpoint does not take (``Allow``)
+     ├── ServerError              500  §4.1.2.1 server_error: a fault of the server, not of the request
+     ├── TemporarilyUnavailable   503  §4.1.2.1: overloaded for now; repeat shortly (Retry-After)
+     │   authorization endpoint (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6), sent to the redirect URI:
+     ├── AccessDenied             400  the resource owner or the server denied the request
+     ├── UnsupportedResponseType  400  a response_type other than ``code``
+     ├── LoginRequired            400  prompt=none, but the End-User is not signed in
+     ├── ConsentRequired          400  prompt=none, but consent would have to be asked
+     ├── InteractionRequired      400  prompt=none, but some other page would have to be shown
+     ├── RequestNotSupported      400  the ``request`` parameter (request objects) is not supported
+     ├── RequestUriNotSupported   400  the ``request_uri`` parameter is not supported
+     └── RegistrationNotSupported 400  the ``registration`` parameter is not supported
 
 ``description`` is sent to the client and must be RFC 6749 ASCII (%x20-21 / %x23-5B / %x5D-7E).
 """
@@ -131,3 +144,56 @@ class TemporarilyUnavailable(OAuthError):
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [(b"retry-after", b"1")]
+
+
+# Authorization endpoint (RFC 6749 §4.1.2.1; OpenID Connect Core 1.0 §3.1.2.6) -----------------
+
+
+class AccessDenied(OAuthError):
+    """ "The resource owner or authorization server denied the request." (§4.1.2.1)"""
+
+    error = "access_denied"
+
+
+class UnsupportedResponseType(OAuthError):
+    """ "The authorization server does not support obtaining an authorization code using this
+    method." (§4.1.2.1)"""
+
+    error = "unsupported_response_type"
+
+
+class LoginRequired(OAuthError):
+    """ "The Authorization Server requires End-User authentication." (OIDC Core §3.1.2.6)"""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    """ "The Authorization Server requires End-User consent." (OIDC Core §3.1.2.6)"""
+
+    error = "consent_required"
+
+
+class InteractionRequired(OAuthError):
+    """ "The Authorization Server requires End-User interaction of some form to proceed." (OIDC
+    Core §3.1.2.6), e.g. prompt=none when a page would have to be shown."""
+
+    error = "interaction_required"
+
+
+class RequestNotSupported(OAuthError):
+    """ "The OP does not support use of the request parameter" (OIDC Core §3.1.2.6)."""
+
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    """ "The OP does not support use of the request_uri parameter" (OIDC Core §3.1.2.6)."""
+
+    error = "request_uri_not_supported"
+
+
+class RegistrationNotSupported(OAuthError):
+    """ "The OP does not support use of the registration parameter" (OIDC Core §3.1.2.6)."""
+
+    error = "registration_not_supported"

@@ -11,11 +11,17 @@ Matching: exact string comparison ("Authorization servers MUST utilize exact str
 matching", RFC 9700 §2.1). A prefix entry never matches across the host: scheme, host and port
 compare exactly on the parsed URL, the path prefix ends at a ``/`` boundary, and a candidate
 with userinfo, a fragment, or ``..``/encoded dot segments never matches.
+
+The one exception is RFC 8252 §7.3's: an exact entry ``http://127.0.0.1…`` or ``http://[::1]…``
+(the loopback IP literals; not ``localhost``, whose name may resolve elsewhere, §8.3) matches a
+candidate that differs only in its port, any port 1-65535 or none; every other character of the
+string still compares exactly. Prefix entries keep their port.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -23,6 +29,11 @@ WEB_SCHEMES = frozenset({"https", "http"})
 # Browsers read "\\" as "/" in http(s) URLs; encoded slashes and ";" path parameters hide segments.
 _PATH_TRICKS = ("\\", "%5c", "%2f", ";")
 _DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$)", re.IGNORECASE)
+# RFC 8252 §7.3: "http://127.0.0.1:{port}/{path}" and "http://[::1]:{port}/{path}": the literal,
+# the port (digits without a leading zero, or none) and the rest, which starts a path, query or
+# fragment (so "http://127.0.0.1:1@evil.example/" is not one).
+_LOOPBACK_IP = re.compile(r"http://(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?([/?#].*)?", re.DOTALL)
+MAX_PORT = 65535
 
 
 def registration_error(uri: str, *, allow_prefix: bool, allow_private_scheme: bool = True) -> str | None:
@@ -63,15 +74,27 @@ def registration_error(uri: str, *, allow_prefix: bool, allow_private_scheme: bo
     return None
 
 
-def matches(registered: list[str], candidate: str) -> bool:
+def matches(registered: Sequence[str], candidate: str) -> bool:
     """Whether ``candidate`` is allowed by one of the ``registered`` entries."""
     for entry in registered:
         if entry.endswith("*"):
             if _prefix_matches(entry[:-1], candidate):
                 return True
-        elif entry == candidate:
+        elif entry == candidate or _loopback_matches(entry, candidate):
             return True
     return False
+
+
+def _loopback_matches(entry: str, candidate: str) -> bool:
+    # "The authorization server MUST allow any port to be specified at the time of the request
+    # for loopback IP redirect URIs" (RFC 8252 §7.3)
+    want = _LOOPBACK_IP.fullmatch(entry)
+    if want is None:
+        return False
+    got = _LOOPBACK_IP.fullmatch(candidate)
+    if got is None or (got[2] is not None and int(got[2]) > MAX_PORT):
+        return False
+    return (got[1], got[3] or "") == (want[1], want[3] or "")
 
 
 def _prefix_matches(prefix: str, candidate: str) -> bool:
