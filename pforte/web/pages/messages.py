@@ -1,0 +1,148 @@
+"""The message catalogue of the sign-in pages: every key in English and German.
+
+Placeholders are ``str.format`` fields (``{client}``); a message holds no markup and no literal
+braces, and both languages of a key name the same placeholders (tests/web/test_pages.py checks
+both). The German addresses the reader as "Sie".
+
+Error pages take a title key ``error.<kind>`` and show ``error.<kind>.help`` beneath it; the
+explanations never send the person back to the application by a link, since the redirect URI
+may be the very thing that cannot be trusted.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "page.language": "Language",
+        # sign_in.html
+        "sign_in.title": "Sign in",
+        "sign_in.lead": "Sign in to continue to {client}",
+        "sign_in.username": "Username",
+        "sign_in.password": "Password",
+        "sign_in.submit": "Sign in",
+        "sign_in.failed": "Invalid username or password.",
+        "sign_in.throttled": "Too many sign-in attempts. Please try again in {seconds} seconds.",
+        "sign_in.throttled.one": "Too many sign-in attempts. Please try again in 1 second.",
+        # consent.html
+        "consent.title": "Allow access",
+        "consent.heading": "{client} wants to access your account",
+        "consent.requested": "Requested access",
+        "consent.note": "Only allow access if you trust {client}.",
+        "consent.remember": "Remember this decision",
+        "consent.allow": "Allow",
+        "consent.deny": "Deny",
+        # denied.html
+        "denied.title": "No access",
+        "denied.heading": "You do not have access to {client}",
+        "denied.help": (
+            "Your account is not permitted to use this application. "
+            "An administrator of {tenant} must first grant you a role for it."
+        ),
+        "denied.continue": "Back to the application",
+        # error.html
+        "error.status": "Error {status}",
+        "error.invalid_request": "The request cannot be handled",
+        "error.invalid_request.help": (
+            "The link that brought you here is incomplete or faulty. "
+            "Please contact the provider of the application you wanted to use."
+        ),
+        "error.unknown_client": "Unknown application",
+        "error.unknown_client.help": (
+            "The link that brought you here names an application that is not registered here. "
+            "Please contact the provider of the application you wanted to use."
+        ),
+        "error.redirect_uri": "The return address is not registered",
+        "error.redirect_uri.help": (
+            "The link that brought you here asks to return to an address that is not registered "
+            "for this application, so you will not be sent there. "
+            "Please contact the provider of the application you wanted to use."
+        ),
+        "error.expired": "This page has expired",
+        "error.expired.help": (
+            "The sign-in took too long or the form was sent twice. "
+            "Please open the application again and start over."
+        ),
+        "error.server_error": "Something went wrong",
+        "error.server_error.help": "An unexpected error occurred on our side. Please try again later.",
+        # scope descriptions for the consent page (the caller localises them with translate())
+        "scope.openid": "Sign you in with your account",
+        "scope.profile": "Your name and username",
+        "scope.email": "Your e-mail address",
+        "scope.offline_access": "Stay signed in: access while you are away",
+        "scope.address": "Your postal address",
+        "scope.phone": "Your phone number",
+    },
+    "de": {
+        "page.language": "Sprache",
+        # sign_in.html
+        "sign_in.title": "Anmelden",
+        "sign_in.lead": "Melden Sie sich an, um mit {client} fortzufahren",
+        "sign_in.username": "Benutzername",
+        "sign_in.password": "Passwort",
+        "sign_in.submit": "Anmelden",
+        "sign_in.failed": "Benutzername oder Passwort ist falsch.",
+        "sign_in.throttled": (
+            "Zu viele Anmeldeversuche. Bitte versuchen Sie es in {seconds} Sekunden erneut."
+        ),
+        "sign_in.throttled.one": "Zu viele Anmeldeversuche. Bitte versuchen Sie es in 1 Sekunde erneut.",
+        # consent.html
+        "consent.title": "Zugriff erlauben",
+        "consent.heading": "{client} möchte auf Ihr Konto zugreifen",
+        "consent.requested": "Angefragter Zugriff",
+        "consent.note": "Erlauben Sie den Zugriff nur, wenn Sie {client} vertrauen.",
+        "consent.remember": "Diese Entscheidung merken",
+        "consent.allow": "Zulassen",
+        "consent.deny": "Ablehnen",
+        # denied.html
+        "denied.title": "Kein Zugriff",
+        "denied.heading": "Sie haben keinen Zugriff auf {client}",
+        "denied.help": (
+            "Ihr Konto ist für diese Anwendung nicht freigeschaltet. "
+            "Die Administration von {tenant} muss Ihnen zuerst eine Rolle dafür zuweisen."
+        ),
+        "denied.continue": "Zurück zur Anwendung",
+        # error.html
+        "error.status": "Fehler {status}",
+        "error.invalid_request": "Die Anfrage kann nicht bearbeitet werden",
+        "error.invalid_request.help": (
+            "Der Link, über den Sie hierher gekommen sind, ist unvollständig oder fehlerhaft. "
+            "Bitte wenden Sie sich an den Anbieter der Anwendung, die Sie nutzen wollten."
+        ),
+        "error.unknown_client": "Unbekannte Anwendung",
+        "error.unknown_client.help": (
+            "Der Link, über den Sie hierher gekommen sind, nennt eine Anwendung, die hier nicht "
+            "registriert ist. Bitte wenden Sie sich an den Anbieter der Anwendung, die Sie nutzen wollten."
+        ),
+        "error.redirect_uri": "Die Rücksprungadresse ist nicht registriert",
+        "error.redirect_uri.help": (
+            "Der Link, über den Sie hierher gekommen sind, verlangt die Rückkehr zu einer Adresse, "
+            "die für diese Anwendung nicht registriert ist; Sie werden deshalb nicht dorthin geleitet. "
+            "Bitte wenden Sie sich an den Anbieter der Anwendung, die Sie nutzen wollten."
+        ),
+        "error.expired": "Diese Seite ist abgelaufen",
+        "error.expired.help": (
+            "Die Anmeldung hat zu lange gedauert oder das Formular wurde zweimal gesendet. "
+            "Bitte öffnen Sie die Anwendung erneut und beginnen Sie von vorn."
+        ),
+        "error.server_error": "Etwas ist schiefgelaufen",
+        "error.server_error.help": (
+            "Bei uns ist ein unerwarteter Fehler aufgetreten. Bitte versuchen Sie es später erneut."
+        ),
+        # scope descriptions for the consent page (the caller localises them with translate())
+        "scope.openid": "Sie mit Ihrem Konto anmelden",
+        "scope.profile": "Ihr Name und Ihr Benutzername",
+        "scope.email": "Ihre E-Mail-Adresse",
+        "scope.offline_access": "Angemeldet bleiben: Zugriff auch in Ihrer Abwesenheit",
+        "scope.address": "Ihre Postanschrift",
+        "scope.phone": "Ihre Telefonnummer",
+    },
+}
+
+# the title keys error.html accepts (each has its ".help")
+ERROR_TITLE_KEYS: tuple[str, ...] = (
+    "error.invalid_request",
+    "error.unknown_client",
+    "error.redirect_uri",
+    "error.expired",
+    "error.server_error",
+)
