@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from pforte.domain.oauth.errors import MethodNotAllowed
@@ -22,12 +23,15 @@ from pforte.services import feed
 from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
-from pforte.web.admin.app import PREFIX, create_admin_app
+from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
 from pforte.web.problems import problem
+from pforte.web.protocol import authorize
+from pforte.web.protocol.cors import CorsMiddleware
 from pforte.web.protocol.discovery import discovery
 from pforte.web.protocol.form_dispatch import ENDPOINTS, FormDispatch, route
 from pforte.web.protocol.jwks import jwks
 from pforte.web.protocol.responses import protocol_error
+from pforte.web.protocol.userinfo import userinfo
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -78,7 +82,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         gc.freeze()
         async with feed.running(context, run_key_rotation):
             yield
-        await context.throttle.close()
+        await context.backchannel.close()
+        for throttle in (context.throttle, context.sign_in_throttle, context.address_throttle):
+            await throttle.close()
         flush_logs()
         if ctx is None:  # we made it, we close it
             await context.db.dispose()
@@ -88,6 +94,12 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/", home),
             Route("/healthz", health),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
+            Route("/t/{slug}/authorize", authorize.authorize, methods=["GET", "POST"]),
+            Route("/t/{slug}/sign-in", authorize.sign_in, methods=["POST"]),
+            Route("/t/{slug}/consent", authorize.consent, methods=["POST"]),
+            Route("/t/{slug}/userinfo", userinfo, methods=["GET", "POST"]),
+            Route("/t/{slug}/logout", authorize.logout, methods=["GET", "POST"]),
+            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
             *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in ENDPOINTS.items()),
@@ -100,7 +112,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     app.state.ctx = context
     # The form endpoints (the hot path) are answered, and logged, by the dispatcher in front.
     logged = RequestLogMiddleware(app, enabled=settings.access_log)
-    return FormDispatch(logged, context, access_log=settings.access_log)
+    return CorsMiddleware(FormDispatch(logged, context, access_log=settings.access_log), context)
 
 
 def create_app_from_env() -> ASGIApp:

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from pforte.domain.outbound import OutboundPolicy
 from pforte.security import files
 
 
@@ -57,6 +58,21 @@ class Settings(BaseSettings):
     # Failed client authentications per client id and window before 429 (services.throttle).
     auth_failure_limit: Annotated[int, Field(ge=1, le=1000)] = 10
     auth_failure_window: Annotated[int, Field(ge=1, le=3600)] = 60
+    # The first user of ``system`` (role admin), created at start if both are set and it is missing.
+    bootstrap_admin_username: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    # argon2id for passwords (RFC 9106 §4's second recommendation: 64 MiB, t=3, p=4). A change
+    # takes effect for each user at their next sign-in (the hash is renewed).
+    password_time_cost: Annotated[int, Field(ge=1, le=20)] = 3
+    password_memory_kib: Annotated[int, Field(ge=8 * 1024, le=4 * 1024 * 1024)] = 64 * 1024
+    password_parallelism: Annotated[int, Field(ge=1, le=16)] = 4
+    # Seconds a sign-in session lasts (Keycloak's "SSO Session Max": 10 hours).
+    session_lifetime: Annotated[int, Field(ge=60, le=30 * 24 * 3600)] = 10 * 3600
+    # Failed sign-ins per account, and per client address, in PFORTE_AUTH_FAILURE_WINDOW seconds.
+    sign_in_failure_limit: Annotated[int, Field(ge=1, le=1000)] = 10
+    sign_in_address_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = 50
+    # Non-public addresses the server may call (back-channel logout): IP networks and host names.
+    outbound_allow: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -106,6 +122,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// or rediss:// URL with a host")
         if parts.path.strip("/") and not parts.path.strip("/").isdigit():
             raise ValueError("the path must be a database number, as in redis://host:6379/0")
+        return value
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str) -> str:
+        OutboundPolicy.parse(value)  # ValueError names the bad entry
         return value
 
     @field_validator("log_level")

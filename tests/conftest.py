@@ -89,8 +89,19 @@ class Database:
     bootstrap: BootstrapCredentials
 
 
+# argon2id at its lightest for the suite (the defaults cost ~0.15 s per hash); tests of the
+# parameters themselves set their own.
+FAST_PASSWORDS: dict[str, Any] = {
+    "password_time_cost": 1,
+    "password_memory_kib": 8192,
+    "password_parallelism": 1,
+}
+
+
 def _settings(url: str, **extra: Any) -> Settings:
-    return Settings(database_url=url, secret_key=SECRET_KEY, public_url=PUBLIC_URL, **extra)
+    return Settings(
+        database_url=url, secret_key=SECRET_KEY, public_url=PUBLIC_URL, **{**FAST_PASSWORDS, **extra}
+    )
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

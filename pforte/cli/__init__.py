@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from pforte.cli import bootstrap, init, keys, serve
+from pforte.cli import bootstrap, init, keys, serve, users
 
 app = typer.Typer(
     name="pforte",
@@ -17,6 +17,7 @@ app.command("serve")(serve.serve)
 app.command("init")(init.init)
 app.command("bootstrap")(bootstrap.bootstrap)
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

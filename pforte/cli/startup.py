@@ -97,6 +97,9 @@ def show_bootstrap(settings: Settings, created: BootstrapCredentials) -> None:
         f"API key        {created.api_key}",
         "",
         "Both hold tenants:admin. They are shown this once and stored only as hashes.",
+        "",
+        f"console user   {created.admin_username}  (tenant system, role admin)",
+        f"password       {created.admin_password}",
     ]
     hint = (
         f"Try: curl -H 'Authorization: Bearer {created.api_key}' {settings.public_url}/api/admin/v1/tenants"

@@ -19,7 +19,11 @@ from pforte.store.repos.audit import AuditRepo
 from pforte.store.tables import AuditEventRow
 
 
-def record(session: AsyncSession, *, tenant_id: uuid.UUID, actor: Actor, event: Event) -> None:
+def record(
+    session: AsyncSession, *, tenant_id: uuid.UUID, actor: Actor, event: Event, publish: bool = True
+) -> None:
+    """Write ``event`` in the caller's transaction; ``publish=False`` for events that change
+    nothing a cache holds (a sign-in, a consent): the caches of every process stay warm."""
     AuditRepo(session).add(
         AuditEventRow(
             id=new_id(),
@@ -35,4 +39,5 @@ def record(session: AsyncSession, *, tenant_id: uuid.UUID, actor: Actor, event: 
             created_at=utcnow(),
         )
     )
-    changes.tenant_changed(session, tenant_id)
+    if publish:
+        changes.tenant_changed(session, tenant_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass
 from hmac import compare_digest
 
@@ -16,19 +17,29 @@ from pforte.domain.events import CLI_ACTOR, SYSTEM_ACTOR, Actor, Event, EventNam
 from pforte.domain.ids import SYSTEM_TENANT, new_id
 from pforte.domain.permissions import TENANTS_ADMIN
 from pforte.domain.principal import Principal
+from pforte.domain.roles import ADMIN_ROLE
+from pforte.domain.users import UserSpec
 from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, SecretRequest, issue_api_key, issue_secret
 from pforte.services.tenants import TenantCreate, insert_tenant
+from pforte.services.users import hash_password, insert_user
 from pforte.store.migrate import upgrade
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import SecretRepo
 from pforte.store.repos.tenants import TenantRepo
+from pforte.store.repos.users import RoleRepo, UserRepo
 from pforte.store.tables import ClientRow, TenantRow
 
 ADMIN_CLIENT_ID = "pforte-admin"
+ADMIN_USERNAME = "admin"  # the console's first user (DESIGN.md §1)
 SYSTEM_PRINCIPAL = Principal(
     tenant_slug=SYSTEM_TENANT, client_id="pforte", permissions=frozenset({TENANTS_ADMIN}), actor=SYSTEM_ACTOR
+)
+
+# The operator at the `pforte` command: everything, audited as system:cli.
+CLI_PRINCIPAL = Principal(
+    tenant_slug=SYSTEM_TENANT, client_id="pforte", permissions=frozenset({TENANTS_ADMIN}), actor=CLI_ACTOR
 )
 
 
@@ -39,6 +50,8 @@ class BootstrapCredentials:
     client_id: str
     client_secret: str
     api_key: str
+    admin_username: str
+    admin_password: str
 
 
 async def _admin_client(
@@ -102,13 +115,54 @@ async def initialise(ctx: Context) -> BootstrapCredentials | None:
                     principal=SYSTEM_PRINCIPAL,
                     request=ApiKeyRequest(name="bootstrap", scopes=[TENANTS_ADMIN]),
                 )
+                password = secrets.token_urlsafe(18)
+                await _admin_user(session, ctx, tenant, ADMIN_USERNAME, password)
                 created = BootstrapCredentials(
-                    client_id=ADMIN_CLIENT_ID, client_secret=secret.value, api_key=key.value
+                    client_id=ADMIN_CLIENT_ID,
+                    client_secret=secret.value,
+                    api_key=key.value,
+                    admin_username=ADMIN_USERNAME,
+                    admin_password=password,
                 )
     except IntegrityError:  # another process initialised the same database at the same moment
         created = None
     await ensure_bootstrap_client(ctx)
+    await ensure_bootstrap_admin(ctx)
     return created
+
+
+async def _admin_user(
+    session: AsyncSession, ctx: Context, tenant: TenantRow, username: str, password: str
+) -> None:
+    """The user ``username`` of ``system`` holding the role ``admin``, for the web console."""
+    admin = await RoleRepo(session).get(tenant.id, ADMIN_ROLE)
+    assert admin is not None, "every tenant has the built-in role admin"
+    await insert_user(
+        session,
+        tenant,
+        actor=SYSTEM_ACTOR,
+        spec=UserSpec(username=username),
+        password_hash=await hash_password(ctx, password),
+        roles=[admin],
+    )
+
+
+async def ensure_bootstrap_admin(ctx: Context) -> None:
+    """PFORTE_BOOTSTRAP_ADMIN_USERNAME/PASSWORD: if ``system`` has no such user, create it with
+    the role ``admin`` (Keycloak's ``KC_BOOTSTRAP_ADMIN_*``). An existing user is left alone:
+    the variables are for the first way in, not a password reset on every start."""
+    settings = ctx.settings
+    if settings.bootstrap_admin_username is None or settings.bootstrap_admin_password is None:
+        return
+    username = settings.bootstrap_admin_username
+    async with ctx.db.transaction() as session:
+        found = await TenantRepo(session).get(SYSTEM_TENANT)
+        assert found is not None
+        tenant = await TenantRepo(session).lock(found.id, shared=True)
+        assert tenant is not None
+        if await UserRepo(session).by_username(tenant.id, username) is None:
+            password = settings.bootstrap_admin_password.get_secret_value()
+            await _admin_user(session, ctx, tenant, username, password)
 
 
 async def ensure_bootstrap_client(ctx: Context) -> None:
@@ -200,18 +254,12 @@ async def recovery_key(ctx: Context) -> RecoveryKey:
         else:
             wanted = {"enabled": True, "allowed_scopes": _union(client.allowed_scopes, TENANTS_ADMIN)}
             _repair(session, tenant, client, wanted, actor=CLI_ACTOR)
-        principal = Principal(
-            tenant_slug=SYSTEM_TENANT,
-            client_id="pforte",
-            permissions=frozenset({TENANTS_ADMIN}),
-            actor=CLI_ACTOR,
-        )
         key = await issue_api_key(
             session,
             ctx,
             tenant=tenant,
             client=client,
-            principal=principal,
+            principal=CLI_PRINCIPAL,
             request=ApiKeyRequest(name=f"recovery {utcnow():%Y-%m-%d %H:%M:%S} UTC", scopes=[TENANTS_ADMIN]),
         )
     return RecoveryKey(client_id=RECOVERY_CLIENT_ID, api_key=key.value)

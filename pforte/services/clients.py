@@ -22,6 +22,7 @@ from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import CreatedSecret, SecretRequest, issue_secret
 from pforte.services.records import client_of, spec_of
+from pforte.services.roles import require_role
 from pforte.services.units import client_read, client_unit, tenant_read, tenant_unit
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.tables import ClientRow
@@ -37,6 +38,7 @@ async def create_client(
             session, tenant = unit.session, unit.tenant
             spec = validate(spec, tenant_slug=tenant.slug)
             principal.require_all(spec.permissions())
+            await require_role(session, tenant, spec.restrict_to_role, field="restrictToRole")
             repo = ClientRepo(session)
             if await repo.get(tenant.id, spec.client_id) is not None:
                 raise Conflict(f"a client with clientId {spec.client_id!r} exists in this tenant")
@@ -155,6 +157,8 @@ async def _update(
         if new.client_id != client_id:
             raise Invalid("clientId", "cannot be changed; create a new client instead")
         new = validate(new, tenant_slug=unit.tenant.slug)
+        if new.restrict_to_role != old.restrict_to_role:
+            await require_role(unit.session, unit.tenant, new.restrict_to_role, field="restrictToRole")
         # Only what the change adds is a grant; what the client already holds is not.
         principal.require_all(new.permissions() - old.permissions())
         old_fields, new_fields = asdict(old), asdict(new)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pforte.domain.clock import Clock, utcnow
+from pforte.domain.outbound import OutboundPolicy
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
+from pforte.security.passwords import PasswordHasher
+from pforte.services.backchannel import BackChannel
 from pforte.services.cache import HotCache
 from pforte.services.throttle import AuthThrottle
 from pforte.services.usage import SecretUsage
@@ -24,6 +27,11 @@ class Context:
     cache: HotCache
     usage: SecretUsage
     throttle: AuthThrottle
+    passwords: PasswordHasher
+    sign_in_throttle: AuthThrottle  # failed sign-ins per account
+    address_throttle: AuthThrottle  # failed sign-ins per client address
+    request_sealer: KeySealer  # pending authorization requests carried by the sign-in form
+    backchannel: BackChannel  # logout tokens to clients, in the background
     clock: Clock = utcnow  # every "now" of a request; tests may set it
 
     @classmethod
@@ -41,5 +49,18 @@ class Context:
             cache=cache,
             usage=SecretUsage(),
             throttle=AuthThrottle.from_settings(settings),
+            sign_in_throttle=AuthThrottle.from_settings(
+                settings, limit=settings.sign_in_failure_limit, key_prefix="pforte-sign-in"
+            ),
+            address_throttle=AuthThrottle.from_settings(
+                settings, limit=settings.sign_in_address_failure_limit, key_prefix="pforte-sign-in-address"
+            ),
+            request_sealer=KeySealer(derive_key(secret, "authorization-request")),
+            backchannel=BackChannel(OutboundPolicy.parse(settings.outbound_allow)),
+            passwords=PasswordHasher(
+                time_cost=settings.password_time_cost,
+                memory_kib=settings.password_memory_kib,
+                parallelism=settings.password_parallelism,
+            ),
             clock=clock,
         )

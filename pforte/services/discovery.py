@@ -9,7 +9,7 @@ from pforte.domain.oauth.discovery import metadata
 from pforte.services import client_authentication
 from pforte.services.context import Context
 from pforte.services.form_endpoints import find_tenant
-from pforte.services.grants import GRANTS
+from pforte.services.grants import GRANTS, UNADVERTISED
 
 
 async def document(ctx: Context, slug: str) -> dict[str, Any]:
@@ -19,6 +19,6 @@ async def document(ctx: Context, slug: str) -> dict[str, Any]:
         issuer=tenant.issuer,
         tenant_slug=tenant.slug,
         signing_alg=tenant.signing_alg,
-        grant_types=list(GRANTS),
+        grant_types=[g for g in GRANTS if g not in UNADVERTISED],
         auth_methods=client_authentication.NAMES,
     )

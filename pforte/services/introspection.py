@@ -11,12 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from pforte.domain import credentials as cred
-from pforte.services import tokens
+from pforte.domain.oauth.errors import InvalidClient
+from pforte.services import refresh_tokens, tokens
 from pforte.services.context import Context
 from pforte.services.credentials import held_permissions
 from pforte.services.form_endpoints import FormRequest, form_endpoint, token_call
 from pforte.services.views import TenantView
+from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo
+from pforte.store.repos.sessions import RefreshTokenRepo
+from pforte.store.repos.users import UserRepo
 
 INACTIVE: dict[str, Any] = {"active": False}
 CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
@@ -26,12 +30,19 @@ CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
 async def endpoint(ctx: Context, request: FormRequest) -> dict[str, Any]:
     """``POST /t/{slug}/introspect``: an authenticated client of the tenant asks (§2.1)."""
     call = await token_call(ctx, request)
+    if not call.client.confidential:
+        # Introspection is for resource servers, which hold credentials; a public client proves
+        # nothing about itself (RFC 7662 §2.1: the endpoint "MUST also require some form of
+        # authorization").
+        raise InvalidClient("client authentication is required")
     return await introspect(ctx, call.tenant, call.token, call.now)
 
 
 async def introspect(ctx: Context, tenant: TenantView, token: str, now: datetime) -> dict[str, Any]:
     if cred.is_well_formed(token, cred.Kind.API_KEY):
         return await _api_key(ctx, tenant, token, now)
+    if cred.is_well_formed(token, cred.Kind.REFRESH_TOKEN):
+        return await _refresh_token(ctx, tenant, token, now)
     live = await tokens.live_token(ctx, tenant, token, now)
     if live is None:
         return INACTIVE
@@ -67,3 +78,27 @@ async def _api_key(ctx: Context, tenant: TenantView, value: str, now: datetime) 
     if key.expiration is not None:
         members["exp"] = int(key.expiration.timestamp())
     return members
+
+
+async def _refresh_token(ctx: Context, tenant: TenantView, value: str, now: datetime) -> dict[str, Any]:
+    """A refresh token is active while it is neither rotated, revoked nor expired, and its user
+    and client are still there and enabled."""
+    async with ctx.db.transaction() as session:
+        row = await RefreshTokenRepo(session).get(tenant.id, ctx.hasher.hash(value))
+        user = await UserRepo(session).get(tenant.id, row.user_id) if row is not None else None
+        client = await ClientRepo(session).by_pk(tenant.id, row.client_pk) if row is not None else None
+    if row is None or user is None or client is None or not user.enabled or not client.enabled:
+        return INACTIVE
+    if not refresh_tokens.is_live(row, now):
+        return INACTIVE
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "client_id": client.client_id,
+        "sub": str(user.id),
+        "username": user.username,
+        "scope": " ".join(row.scopes),
+        "iss": tenant.issuer,
+        "iat": int(row.created_at.timestamp()),
+        "exp": int(row.expires_at.timestamp()),
+    }

@@ -1,4 +1,5 @@
-"""RFC 7009 token revocation: a client revokes its own access tokens and API keys.
+"""RFC 7009 token revocation: a client revokes its own access tokens, refresh tokens (with their
+family) and API keys.
 
 A revoked JWT's ``jti`` goes on the deny-list (a row every process loads, and a change every
 process applies within a second) until the token would have expired anyway. An API key is
@@ -25,6 +26,7 @@ from pforte.services.form_endpoints import FormRequest, form_endpoint, token_cal
 from pforte.services.views import ClientView, TenantView
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.credentials import ApiKeyRepo
+from pforte.store.repos.sessions import RefreshTokenRepo
 from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import RevokedTokenRow
 
@@ -45,6 +47,9 @@ async def endpoint(ctx: Context, request: FormRequest) -> None:
 async def revoke(ctx: Context, tenant: TenantView, caller: ClientView, token: str, now: datetime) -> None:
     if cred.is_well_formed(token, cred.Kind.API_KEY):
         await _revoke_api_key(ctx, tenant, caller, token)
+        return
+    if cred.is_well_formed(token, cred.Kind.REFRESH_TOKEN):
+        await _revoke_refresh_token(ctx, tenant, caller, token, now)
         return
     live = await tokens.live_token(ctx, tenant, token, now)
     if live is None:
@@ -90,3 +95,17 @@ async def _revoke_api_key(ctx: Context, tenant: TenantView, caller: ClientView, 
         actor = Actor(kind="client", id=caller.client_id, tenant=tenant.slug, client_id=caller.client_id)
         event = Event(EventName.API_KEY_REVOKED, "api_key", str(key.id), {"clientId": caller.client_id})
         audit.record(session, tenant_id=tenant.id, actor=actor, event=event)
+
+
+async def _revoke_refresh_token(
+    ctx: Context, tenant: TenantView, caller: ClientView, value: str, now: datetime
+) -> None:
+    """Revoking a refresh token ends its family: every token rotated from the same grant."""
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        row = await repo.get(tenant.id, ctx.hasher.hash(value))
+        if row is None:
+            return
+        if row.client_pk != caller.pk:
+            raise UnauthorizedClient(NOT_YOURS)
+        await repo.revoke_family(tenant.id, row.family_id, now)

@@ -21,6 +21,7 @@ from pforte.services import audit, changes, keys
 from pforte.services.context import Context
 from pforte.services.keys import KeyState, create_signing_key
 from pforte.services.records import tenant_of
+from pforte.services.roles import insert_admin_role
 from pforte.services.units import existing, hold_tenant, tenant_read, tenant_unit
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.tables import TenantRow
@@ -69,6 +70,7 @@ async def insert_tenant(
         event=Event(EventName.TENANT_CREATED, "tenant", tenant.slug, changes),
     )
     create_signing_key(session, sealer=ctx.sealer, tenant=tenant, actor=actor)
+    insert_admin_role(session, tenant)
     return tenant
 
 

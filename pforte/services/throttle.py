@@ -88,10 +88,12 @@ class AuthThrottle:
             self._shared = SlidingWindowCounterRateLimiter(storage)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, key_prefix: str = KEY_PREFIX) -> AuthThrottle:
+    def from_settings(
+        cls, settings: Settings, *, limit: int | None = None, key_prefix: str = KEY_PREFIX
+    ) -> AuthThrottle:
         url = settings.redis_url.get_secret_value() if settings.redis_url is not None else None
         return cls(
-            limit=settings.auth_failure_limit,
+            limit=settings.auth_failure_limit if limit is None else limit,
             window=settings.auth_failure_window,
             redis_url=url,
             key_prefix=key_prefix,

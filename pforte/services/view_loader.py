@@ -12,7 +12,7 @@ from datetime import datetime
 from joserfc.jwk import ECKey, RSAKey
 
 from pforte.domain.credentials import Window
-from pforte.domain.oauth import access_tokens
+from pforte.domain.oauth import access_tokens, logout_tokens
 from pforte.domain.oauth.resource_indicators import platform_audience
 from pforte.security.jws import CompactSigner
 from pforte.security.keys import KeySealer, seal_context
@@ -37,13 +37,17 @@ class ViewLoader:
             if row is None:
                 return None
             key_rows = await SigningKeyRepo(session).list(row.id)
+            origins = await ClientRepo(session).cors_origins(row.id)
         keys = []
         for k in key_rows:
             der = self.sealer.open(k.private_key_sealed, context=seal_context(row.id, k.kid))
             header = {"alg": k.alg, "kid": k.kid, "typ": access_tokens.AT_JWT}
             public = (ECKey if k.alg == "ES256" else RSAKey).import_key(k.public_jwk)
+            signer = CompactSigner(der, header)
+            id_signer = CompactSigner(der, {"alg": k.alg, "kid": k.kid, "typ": "JWT"})
+            logout_signer = CompactSigner(der, {"alg": k.alg, "kid": k.kid, "typ": logout_tokens.TYP})
             keys.append(
-                KeyView(k.kid, k.alg, k.active_from, k.retired_at, CompactSigner(der, header), public)
+                KeyView(k.kid, k.alg, k.active_from, k.retired_at, signer, public, id_signer, logout_signer)
             )
         return TenantView(
             id=row.id,
@@ -52,6 +56,7 @@ class ViewLoader:
             audience=platform_audience(self.settings.public_url),
             signing_alg=row.signing_alg,
             keys=tuple(keys),
+            cors_origins=frozenset(origins),
         )
 
     async def client(self, tenant_id: uuid.UUID, client_id: str) -> ClientView | None:
@@ -73,6 +78,10 @@ class ViewLoader:
                 SecretView(s.id, s.value_hash, Window(s.start_time, s.expiration)) for s in secrets
             ),
             binding=access_tokens.client_binding(row.id),
+            allow_offline_access=row.allow_offline_access,
+            refresh_token_lifetime=row.refresh_token_lifetime,
+            restrict_to_role=row.restrict_to_role,
+            cors_origins=frozenset(row.allowed_cors_origins),
         )
 
     async def revoked(self, now: datetime) -> list[tuple[str, datetime]]:

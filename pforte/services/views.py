@@ -27,8 +27,10 @@ class KeyView:
     alg: str
     active_from: datetime
     retired_at: datetime | None
-    signer: CompactSigner
+    signer: CompactSigner  # access tokens (typ at+jwt)
     public: ECKey | RSAKey  # for verification through joserfc
+    id_signer: CompactSigner  # ID tokens (typ JWT)
+    logout_signer: CompactSigner  # back-channel logout tokens (typ logout+jwt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class TenantView:
     audience: str  # the platform APIs' audience, the default of its tokens (RFC 8707)
     signing_alg: str  # the algorithm of its keys (discovery)
     keys: tuple[KeyView, ...]
+    cors_origins: frozenset[str] = frozenset()  # every client's allowedCorsOrigins, together
 
     def signing_key(self, now: datetime) -> KeyView | None:
         return signing_keys.signing_key(self.keys, now)
@@ -69,6 +72,10 @@ class ClientView:
     access_token_lifetime: int
     secrets: tuple[SecretView, ...]
     binding: str  # access_tokens.client_binding(pk): this record's tag in its tokens' jti
+    allow_offline_access: bool = False  # refresh tokens (DESIGN.md §6)
+    refresh_token_lifetime: int = 30 * 24 * 3600
+    restrict_to_role: str | None = None  # only users holding this tenant role (password grant)
+    cors_origins: frozenset[str] = frozenset()  # allowedCorsOrigins: who may call /token from a browser
 
     def matching_secret(self, presented_hash: str, now: datetime) -> SecretView | None:
         """The secret in its validity window whose hash is ``presented_hash``. Every secret is

@@ -18,6 +18,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pforte.domain import credentials as cred
+from pforte.services import roles as role_service
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.store.tables import ApiKeyRow, ClientSecretRow
 from tests.conftest import assert_problem, audit_events, bearer, make_key, make_tenant, moment, snapshot
@@ -199,8 +201,11 @@ async def test_public_client_gets_no_secret(
 
 
 async def test_create_keeps_every_field_given(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+    client: httpx.AsyncClient, admin: dict[str, str], tenant: str, ctx: Context
 ) -> None:
+    await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, tenant, name="billing-admin", description=None, permissions=[]
+    )
     fields: dict[str, Any] = {
         "clientName": "Billing",
         "description": "Nightly billing export",
@@ -775,8 +780,9 @@ async def test_put_on_the_collection_is_405(
 
 
 async def test_put_returns_every_field_not_sent_to_its_default(
-    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+    client: httpx.AsyncClient, admin: dict[str, str], tenant: str, ctx: Context
 ) -> None:
+    await role_service.create_role(ctx, SYSTEM_PRINCIPAL, tenant, name="r", description=None, permissions=[])
     created = await create(
         client,
         admin,

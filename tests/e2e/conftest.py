@@ -23,6 +23,8 @@ from typing import IO
 import httpx
 import pytest
 
+from tests.e2e.browser import chromium  # noqa: F401 - the browser fixture of the e2e tests
+
 SECRET_KEY = "e2e-secret-key-0123456789abcdefghijklmnopq"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -49,6 +51,9 @@ def base_env(workdir: Path, **settings: str) -> dict[str, str]:
     }
     env["PFORTE_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'pforte.db'}"
     env["PFORTE_SECRET_KEY"] = SECRET_KEY
+    env["PFORTE_PASSWORD_TIME_COST"] = "1"
+    env["PFORTE_PASSWORD_MEMORY_KIB"] = "8192"
+    env["PFORTE_PASSWORD_PARALLELISM"] = "1"
     env.update(settings)
     return env
 
@@ -68,10 +73,13 @@ class Banner:
     client_id: str
     client_secret: str
     api_key: str
+    admin_username: str
+    admin_password: str
 
 
 _BANNER = re.compile(
-    r"client id\s+(?P<client_id>\S+).*?client secret\s+(?P<secret>pfs_\S+).*?API key\s+(?P<key>pfk_\S+)",
+    r"client id\s+(?P<client_id>\S+).*?client secret\s+(?P<secret>pfs_\S+).*?API key\s+(?P<key>pfk_\S+)"
+    r".*?console user\s+(?P<user>\S+).*?password\s+(?P<password>\S+)",
     re.DOTALL,
 )
 
@@ -92,7 +100,7 @@ def parse_banner(text: str) -> Banner | None:
     found = _BANNER.search(text)
     if found is None:
         return None
-    return Banner(found["client_id"], found["secret"], found["key"])
+    return Banner(found["client_id"], found["secret"], found["key"], found["user"], found["password"])
 
 
 @dataclass

@@ -143,8 +143,14 @@ def test_discovery_names_the_endpoints_under_the_issuer(provider: Provider) -> N
     assert provider.token_endpoint == f"{issuer}/token"
     assert provider.jwks_uri == f"{issuer}/jwks"
     document = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=TIMEOUT).json()
-    assert document["grant_types_supported"] == ["client_credentials"]
-    assert document["token_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+    assert document["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
+    assert document["token_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
+    assert document["authorization_endpoint"] == f"{issuer}/authorize"
+    assert document["userinfo_endpoint"] == f"{issuer}/userinfo"
     assert document["access_token_signing_alg_values_supported"] == ["ES256"]
     # RFC 8414 §3: the same metadata at the path-inserted well-known URL
     rfc8414 = requests.get(
@@ -154,15 +160,14 @@ def test_discovery_names_the_endpoints_under_the_issuer(provider: Provider) -> N
     assert rfc8414.json() == document
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    reason="response_types_supported is [] and Authlib reads an empty array as missing (RFC 8414 §2)",
-)
 def test_authlib_validates_the_rfc8414_metadata(provider: Provider) -> None:
     document = requests.get(
         f"{provider.public_url}/.well-known/oauth-authorization-server/t/{SLUG}", timeout=TIMEOUT
     ).json()
     AuthorizationServerMetadata(document).validate()
+    assert document["response_types_supported"] == ["code"]
+    assert document["code_challenge_methods_supported"] == ["S256"]
+    assert document["authorization_response_iss_parameter_supported"] is True
 
 
 # --- Authlib --------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from pforte.security.passwords import PasswordHasher
 from tests.e2e.conftest import (
     BOOTSTRAP_CLIENT_ID,
     BOOTSTRAP_CLIENT_SECRET,
@@ -362,6 +363,54 @@ def test_init_twice_then_serve(servers: Servers) -> None:
     assert [p.name for p in workdir.glob("pforte-bootstrap*")] == ["pforte-bootstrap.txt"]
     with served.http(banner.api_key) as http:
         assert http.get(f"{API}/tenants").status_code == 200
+
+
+def stored_password_hash(workdir: Path, username: str) -> str | None:
+    with sqlite3.connect(workdir / "pforte.db") as db:
+        row = db.execute(
+            "SELECT u.password_hash FROM users u JOIN tenants t ON t.id = u.tenant_id "
+            "WHERE t.slug = 'system' AND u.username_key = ?",
+            (username.casefold(),),
+        ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def test_init_creates_the_console_admin_user_and_prints_its_password_once(servers: Servers) -> None:
+    workdir = servers.workdir()
+    env = base_env(workdir)
+    first = run_pforte(["init"], cwd=workdir, env=env)
+    assert first.returncode == 0, first.stderr
+    banner = read_banner(workdir)
+    assert banner is not None and banner.admin_username == "admin"
+    assert len(banner.admin_password) >= 20
+    assert banner.admin_password not in first.stdout + first.stderr
+    stored = stored_password_hash(workdir, "admin")
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert PasswordHasher(time_cost=1, memory_kib=8192, parallelism=1).verify(stored, banner.admin_password)
+    listed = run_pforte(["users", "list", "--tenant", "system"], cwd=workdir, env={**env, "COLUMNS": "250"})
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [line for line in listed.stdout.splitlines() if " admin " in line]
+    assert row.count("admin") == 2 and " yes " in row  # the username and its role; enabled
+
+
+def test_bootstrap_admin_from_the_environment_is_created_once(servers: Servers) -> None:
+    workdir = servers.workdir()
+    env = base_env(
+        workdir,
+        PFORTE_BOOTSTRAP_ADMIN_USERNAME="Operator",
+        PFORTE_BOOTSTRAP_ADMIN_PASSWORD="an operator password",
+    )
+    server = servers.start(workdir, env)
+    server.stop()
+    stored = stored_password_hash(workdir, "operator")
+    assert stored is not None
+    hasher = PasswordHasher(time_cost=1, memory_kib=8192, parallelism=1)
+    assert hasher.verify(stored, "an operator password")
+    # a restart with another password leaves the existing user alone
+    again = servers.start(workdir, {**env, "PFORTE_BOOTSTRAP_ADMIN_PASSWORD": "another password here"})
+    again.stop()
+    assert stored_password_hash(workdir, "operator") == stored
+    assert "an operator password" not in server.stdout() + server.stderr()
 
 
 def test_python_dash_m_pforte_help(tmp_path: Path) -> None:

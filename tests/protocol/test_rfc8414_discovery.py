@@ -22,20 +22,32 @@ async def test_metadata_names_the_implemented_endpoints(
     assert doc["issuer"] == issuer  # RFC 8414 §3.3: identical to the issuer it was fetched for
     assert doc["token_endpoint"] == f"{issuer}/token"
     assert doc["jwks_uri"] == f"{issuer}/jwks"
-    assert doc["grant_types_supported"] == ["client_credentials"]
-    methods = ["client_secret_basic", "client_secret_post"]
+    assert doc["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
+    methods = ["client_secret_basic", "client_secret_post", "none"]
     assert doc["token_endpoint_auth_methods_supported"] == methods
     assert doc["introspection_endpoint"] == f"{issuer}/introspect"
-    assert doc["introspection_endpoint_auth_methods_supported"] == methods
+    # a public client (none) may revoke its tokens but not introspect
+    assert doc["introspection_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+    ]
     assert doc["revocation_endpoint"] == f"{issuer}/revoke"
     assert doc["revocation_endpoint_auth_methods_supported"] == methods
-    assert doc["response_types_supported"] == []
+    assert doc["authorization_endpoint"] == f"{issuer}/authorize"
+    assert doc["response_types_supported"] == ["code"]
+    assert doc["response_modes_supported"] == ["query"]
+    assert doc["code_challenge_methods_supported"] == ["S256"]
+    assert doc["authorization_response_iss_parameter_supported"] is True  # RFC 9207 §3
+    assert doc["subject_types_supported"] == ["public"]
+    assert doc["id_token_signing_alg_values_supported"] == ["ES256"]
     assert doc["access_token_signing_alg_values_supported"] == ["ES256"]
     assert "tenants:admin" not in doc["scopes_supported"]
-    assert "users:read" in doc["scopes_supported"]
-    # Not advertised until implemented.
-    for absent in ("authorization_endpoint", "userinfo_endpoint", "end_session_endpoint"):
-        assert absent not in doc
+    assert {"openid", "profile", "email", "users:read"} <= set(doc["scopes_supported"])
+    # Not advertised until implemented: the password grant is never advertised (RFC 9700 §2.4).
+    assert "password" not in doc["grant_types_supported"]
+    assert doc["userinfo_endpoint"] == f"{issuer}/userinfo"
+    assert doc["end_session_endpoint"] == f"{issuer}/logout"
+    assert doc["backchannel_logout_supported"] is True
 
 
 async def test_the_advertised_endpoints_answer(

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pforte.domain.clients import CLIENT_CREDENTIALS
+from pforte.domain.clients import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
 from pforte.domain.oauth.errors import InvalidGrant
 from pforte.services import client_authentication
 from pforte.services.context import Context
@@ -81,11 +81,14 @@ async def test_a_tenant_without_a_signing_key_is_a_server_error(scene: Scene, re
 
 async def test_discovery_advertises_the_registries(client: httpx.AsyncClient, tenant: str) -> None:
     document = (await client.get(f"/t/{tenant}/.well-known/openid-configuration")).json()
-    assert document["grant_types_supported"] == list(GRANTS) == [CLIENT_CREDENTIALS]
+    assert list(GRANTS) == [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN, "password"]
+    # the password grant is implemented for legacy clients but never advertised (RFC 9700 §2.4)
+    assert document["grant_types_supported"] == [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN]
     names = list(client_authentication.NAMES)
-    assert names == ["client_secret_basic", "client_secret_post"]
-    for endpoint in ("token", "introspection", "revocation"):
+    assert names == ["client_secret_basic", "client_secret_post", "none"]
+    for endpoint in ("token", "revocation"):
         assert document[f"{endpoint}_endpoint_auth_methods_supported"] == names
+    assert document["introspection_endpoint_auth_methods_supported"] == names[:2]
 
 
 def test_every_grant_and_method_exposes_the_interface() -> None:
@@ -94,4 +97,4 @@ def test_every_grant_and_method_exposes_the_interface() -> None:
         assert "grant_type" not in grant.PARAMETERS  # the pipeline reads it, the grant never does
     assert {"scope", "resource"} == client_credentials.PARAMETERS
     for method in client_authentication.METHODS:
-        assert method.NAME in {"client_secret_basic", "client_secret_post"}
+        assert method.NAME in {"client_secret_basic", "client_secret_post", "none"}

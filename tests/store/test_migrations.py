@@ -17,7 +17,10 @@ from sqlalchemy.exc import IntegrityError
 import pforte.store.tables  # noqa: F401 - registers every table on Base.metadata
 from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
+from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
+from pforte.services import roles as role_service
+from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
@@ -25,12 +28,30 @@ from pforte.store.base import Base
 from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo
-from pforte.store.tables import RevokedTokenRow
+from pforte.store.repos.users import UserRepo
+from pforte.store.tables import AuthorizationCodeRow, ConsentRow, RevokedTokenRow, SessionRow
 from tests.conftest import make_tenant, snapshot
 
 pytestmark = pytest.mark.anyio
 
-TENANT_OWNED = ("clients", "client_secrets", "api_keys", "signing_keys", "audit_events", "revoked_tokens")
+TENANT_OWNED = (
+    "clients",
+    "client_secrets",
+    "api_keys",
+    "signing_keys",
+    "audit_events",
+    "revoked_tokens",
+    "users",
+    "roles",
+    "client_roles",
+    "user_roles",
+    "user_client_roles",
+    "sessions",
+    "authorization_codes",
+    "consents",
+    "refresh_tokens",
+    "session_clients",
+)
 
 
 def head_revision() -> str:
@@ -59,7 +80,7 @@ async def test_models_and_migrations_agree(ctx: Context) -> None:
 
 
 async def test_database_is_at_the_head_revision(ctx: Context) -> None:
-    assert head_revision() == "0003"
+    assert head_revision() == "0005"
     assert await version(ctx.db) == [head_revision()]
 
 
@@ -151,14 +172,62 @@ async def rows_per_table(ctx: Context, tenant: uuid.UUID) -> dict[str, int]:
 
 
 async def populated_tenant(ctx: Context) -> uuid.UUID:
-    """A tenant with one client, its first secret, an API key, its signing key, five events and a
-    revoked token."""
+    """A tenant with one client, its first secret, an API key, its signing key, a revoked token,
+    the role admin, a user holding it and a client role of the client, and eight events."""
     slug = await make_tenant(ctx)
     spec = ClientSpec(client_id="cascade-app", allowed_scopes=["clients:read"])
     await client_service.create_client(ctx, SYSTEM_PRINCIPAL, slug, spec)
     await create_api_key(
         ctx, SYSTEM_PRINCIPAL, slug, "cascade-app", ApiKeyRequest(name="k", scopes=["clients:read"])
     )
+    user = await user_service.create_user(
+        ctx, SYSTEM_PRINCIPAL, slug, UserSpec(username="ada"), roles=["admin"]
+    )
+    await role_service.create_client_role(
+        ctx, SYSTEM_PRINCIPAL, slug, "cascade-app", name="viewer", description=None
+    )
+    async with ctx.db.transaction() as session:
+        tenant = await TenantRepo(session).get(slug)
+        assert tenant is not None
+        _, role = await role_service.existing_client_role(session, tenant, "cascade-app", "viewer")
+        assert await UserRepo(session).assign_client_role(tenant.id, user.id, role.id)
+        now = utcnow()
+        signed_in = SessionRow(
+            id=uuid.uuid4(),
+            tenant_id=tenant.id,
+            user_id=user.id,
+            secret_hash=uuid.uuid4().hex,
+            sid="sid",
+            auth_time=now,
+            created_at=now,
+            expires_at=now,
+        )
+        session.add(signed_in)
+        await session.flush()
+        session.add(
+            AuthorizationCodeRow(
+                code_hash=uuid.uuid4().hex,
+                tenant_id=tenant.id,
+                client_pk=role.client_pk,
+                user_id=user.id,
+                session_id=signed_in.id,
+                redirect_uri="https://app.example.com/cb",
+                scopes=["openid"],
+                auth_time=now,
+                created_at=now,
+                expires_at=now,
+            )
+        )
+        session.add(
+            ConsentRow(
+                tenant_id=tenant.id,
+                user_id=user.id,
+                client_pk=role.client_pk,
+                scopes=[],
+                created_at=now,
+                updated_at=now,
+            )
+        )
     async with ctx.db.transaction() as session:
         row = await TenantRepo(session).get(slug)
         assert row is not None
@@ -182,8 +251,18 @@ async def test_deleting_a_tenant_cascades_to_its_rows_only(ctx: Context) -> None
         "client_secrets": 1,
         "api_keys": 1,
         "signing_keys": 1,
-        "audit_events": 5,
+        "audit_events": 7,
         "revoked_tokens": 1,
+        "users": 1,
+        "roles": 1,
+        "client_roles": 1,
+        "user_roles": 1,
+        "user_client_roles": 1,
+        "sessions": 1,
+        "authorization_codes": 1,
+        "consents": 1,
+        "refresh_tokens": 0,
+        "session_clients": 0,
     }
     assert await rows_per_table(ctx, doomed) == full
     assert await rows_per_table(ctx, kept) == full

@@ -32,7 +32,10 @@ import pforte.store.repos
 from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
 from pforte.domain.errors import Unavailable
+from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
+from pforte.services import roles as role_service
+from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
@@ -41,8 +44,21 @@ from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select, scoped_update
+from pforte.store.repos.sessions import CodeRepo, ConsentRepo, RefreshTokenRepo, SessionRepo
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
-from pforte.store.tables import ApiKeyRow, ChangeRow, ClientRow, ClientSecretRow, RevokedTokenRow, TenantRow
+from pforte.store.repos.users import ClientRoleRepo, RoleRepo, UserRepo
+from pforte.store.tables import (
+    ApiKeyRow,
+    AuthorizationCodeRow,
+    ChangeRow,
+    ClientRow,
+    ClientSecretRow,
+    ConsentRow,
+    RefreshTokenRow,
+    RevokedTokenRow,
+    SessionRow,
+    TenantRow,
+)
 from tests.conftest import make_tenant
 
 pytestmark = pytest.mark.anyio
@@ -388,6 +404,15 @@ NOT_TENANT_SCOPED = {
     "ApiKeyRepo.add",
     "AuditRepo.add",
     "SigningKeyRepo.add",
+    "UserRepo.add",
+    "RoleRepo.add",
+    "ClientRoleRepo.add",
+    "SessionRepo.add",
+    "CodeRepo.add",
+    "ConsentRepo.add",
+    "RefreshTokenRepo.add",
+    # Expired codes go whatever their tenant.
+    "CodeRepo.prune",
     # The look-up by the key's hash is how the caller's tenant becomes known.
     "ApiKeyRepo.authenticate",
     # Tenants are not tenant-owned: each method addresses a tenant by its own id or slug.
@@ -439,3 +464,378 @@ def test_every_repository_method_has_an_isolation_case() -> None:
 def test_the_scoping_helpers_refuse_a_row_that_is_not_tenant_owned(scope: Any, row: type[Any]) -> None:
     with pytest.raises(TypeError, match="is not TenantOwned"):
         scope(row, uuid.uuid4())
+
+
+# Users, roles, client roles --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class People:
+    """In tenant A: the role ``ops``, the user ``Ada`` holding it and the client role ``viewer``
+    of the world's client, which Ada holds too. Tenant B has only its built-in ``admin``."""
+
+    world: World
+    user_id: uuid.UUID
+    role_id: uuid.UUID
+    client_role_id: uuid.UUID
+
+
+@pytest.fixture
+async def people(ctx: Context, world: World) -> People:
+    role = await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, world.a_slug, name="ops", description=None, permissions=["clients:read"]
+    )
+    user = await user_service.create_user(
+        ctx, SYSTEM_PRINCIPAL, world.a_slug, UserSpec(username="Ada"), roles=["ops"]
+    )
+    viewer = await role_service.create_client_role(
+        ctx, SYSTEM_PRINCIPAL, world.a_slug, CLIENT_ID, name="viewer", description=None
+    )
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).assign_client_role(world.a, user.id, viewer.id)
+    return People(world=world, user_id=user.id, role_id=role.id, client_role_id=viewer.id)
+
+
+@covers("UserRepo.get")
+async def test_user_get_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.get(people.world.b, people.user_id) is None
+        row = await repo.get(people.world.a, people.user_id)
+        assert row is not None and (row.username, row.tenant_id) == ("Ada", people.world.a)
+
+
+@covers("UserRepo.by_username")
+async def test_user_by_username_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.by_username(people.world.b, "ada") is None
+        row = await repo.by_username(people.world.a, "ADA")
+        assert row is not None and row.id == people.user_id
+
+
+@covers("UserRepo.lock")
+async def test_user_lock_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).lock(people.world.b, people.user_id) is None
+    async with ctx.db.transaction() as session:
+        row = await UserRepo(session).lock(people.world.a, people.user_id)
+        assert row is not None and row.id == people.user_id
+
+
+@covers("UserRepo.page")
+async def test_user_page_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        b_page = await repo.page(people.world.b, cursor=None, limit=50)
+        assert (b_page.items, b_page.next) == ([], None)
+        a_page = await repo.page(people.world.a, cursor=None, limit=50)
+        assert [r.id for r in a_page.items] == [people.user_id]
+
+
+@covers("UserRepo.delete")
+async def test_user_delete_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).delete(people.world.b, people.user_id) is False
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).get(people.world.a, people.user_id) is not None
+        assert await UserRepo(session).delete(people.world.a, people.user_id) is True
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).get(people.world.a, people.user_id) is None
+
+
+@covers("UserRepo.roles_of")
+async def test_user_roles_of_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.roles_of(people.world.b, people.user_id) == []
+        assert [r.name for r in await repo.roles_of(people.world.a, people.user_id)] == ["ops"]
+
+
+@covers("UserRepo.role_names_of")
+async def test_user_role_names_of_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.role_names_of(people.world.b, [people.user_id]) == {}
+        assert await repo.role_names_of(people.world.a, [people.user_id]) == {people.user_id: ["ops"]}
+
+
+@covers("UserRepo.assign", "UserRepo.unassign")
+async def test_user_role_assignment_is_scoped(ctx: Context, people: People) -> None:
+    a, b = people.world.a, people.world.b
+    async with ctx.db.transaction() as session:
+        b_admin = await RoleRepo(session).get(b, "admin")
+        a_admin = await RoleRepo(session).get(a, "admin")
+        assert b_admin is not None and a_admin is not None
+        repo = UserRepo(session)
+        # A's user and role named with B's id, or B's role given to A's user: nothing happens.
+        assert await repo.assign(b, people.user_id, a_admin.id) is False
+        assert await repo.assign(a, people.user_id, b_admin.id) is False
+        assert await repo.assign(b, people.user_id, b_admin.id) is False
+        assert await repo.unassign(b, people.user_id, people.role_id) is False
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert [r.name for r in await repo.roles_of(a, people.user_id)] == ["ops"]
+        assert await repo.assign(a, people.user_id, a_admin.id) is True
+        assert await repo.unassign(a, people.user_id, people.role_id) is True
+    async with ctx.db.transaction() as session:
+        assert [r.name for r in await UserRepo(session).roles_of(a, people.user_id)] == ["admin"]
+
+
+@covers("UserRepo.client_roles_of", "UserRepo.assign_client_role", "UserRepo.unassign_client_role")
+async def test_user_client_roles_are_scoped(ctx: Context, people: People) -> None:
+    a, b = people.world.a, people.world.b
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.client_roles_of(b, people.user_id, people.world.client_pk) == []
+        assert await repo.assign_client_role(b, people.user_id, people.client_role_id) is False
+        assert await repo.unassign_client_role(b, people.user_id, people.client_role_id) is False
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        held = await repo.client_roles_of(a, people.user_id, people.world.client_pk)
+        assert [r.name for r in held] == ["viewer"]
+        assert await repo.assign_client_role(a, people.user_id, people.client_role_id) is False  # held
+        assert await repo.unassign_client_role(a, people.user_id, people.client_role_id) is True
+    async with ctx.db.transaction() as session:
+        assert await UserRepo(session).client_roles_of(a, people.user_id, people.world.client_pk) == []
+
+
+@covers("RoleRepo.get", "RoleRepo.all")
+async def test_role_reads_are_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        repo = RoleRepo(session)
+        assert await repo.get(people.world.b, "ops") is None
+        assert [r.name for r in await repo.all(people.world.b)] == ["admin"]
+        row = await repo.get(people.world.a, "ops")
+        assert row is not None and row.id == people.role_id
+        assert [r.name for r in await repo.all(people.world.a)] == ["admin", "ops"]
+
+
+@covers("RoleRepo.lock")
+async def test_role_lock_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        assert await RoleRepo(session).lock(people.world.b, "ops") is None
+    async with ctx.db.transaction() as session:
+        row = await RoleRepo(session).lock(people.world.a, "ops", shared=True)
+        assert row is not None and row.id == people.role_id
+
+
+@covers("RoleRepo.delete")
+async def test_role_delete_is_scoped(ctx: Context, people: People) -> None:
+    async with ctx.db.transaction() as session:
+        assert await RoleRepo(session).delete(people.world.b, "ops") is False
+    async with ctx.db.transaction() as session:
+        assert await RoleRepo(session).get(people.world.a, "ops") is not None
+        assert await RoleRepo(session).delete(people.world.a, "ops") is True
+    async with ctx.db.transaction() as session:
+        assert await RoleRepo(session).get(people.world.a, "ops") is None
+
+
+@covers("ClientRoleRepo.get", "ClientRoleRepo.all_of")
+async def test_client_role_reads_are_scoped(ctx: Context, people: People) -> None:
+    pk = people.world.client_pk
+    async with ctx.db.transaction() as session:
+        repo = ClientRoleRepo(session)
+        assert await repo.get(people.world.b, pk, "viewer") is None
+        assert await repo.all_of(people.world.b, pk) == []
+        row = await repo.get(people.world.a, pk, "viewer")
+        assert row is not None and row.id == people.client_role_id
+        assert [r.name for r in await repo.all_of(people.world.a, pk)] == ["viewer"]
+
+
+@covers("ClientRoleRepo.delete")
+async def test_client_role_delete_is_scoped(ctx: Context, people: People) -> None:
+    pk = people.world.client_pk
+    async with ctx.db.transaction() as session:
+        assert await ClientRoleRepo(session).delete(people.world.b, pk, "viewer") is False
+    async with ctx.db.transaction() as session:
+        assert await ClientRoleRepo(session).get(people.world.a, pk, "viewer") is not None
+        assert await ClientRoleRepo(session).delete(people.world.a, pk, "viewer") is True
+    async with ctx.db.transaction() as session:
+        assert await ClientRoleRepo(session).get(people.world.a, pk, "viewer") is None
+
+
+@covers("ClientRepo.restricted_to")
+async def test_client_restricted_to_is_scoped(ctx: Context, people: People) -> None:
+    await client_service.patch_client(
+        ctx, SYSTEM_PRINCIPAL, people.world.a_slug, CLIENT_ID, {"restrict_to_role": "ops"}
+    )
+    async with ctx.db.transaction() as session:
+        repo = ClientRepo(session)
+        assert await repo.restricted_to(people.world.b, "ops") == []
+        assert [c.client_id for c in await repo.restricted_to(people.world.a, "ops")] == [CLIENT_ID]
+
+
+# Sessions, authorization codes, consents -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signed:
+    people: People
+    session_id: uuid.UUID
+    code_hash: str
+
+
+@pytest.fixture
+async def signed(ctx: Context, people: People) -> Signed:
+    a, now = people.world.a, utcnow()
+    session_id, code_hash = uuid.uuid4(), uuid.uuid4().hex
+    async with ctx.db.transaction() as session:
+        session.add(
+            SessionRow(
+                id=session_id,
+                tenant_id=a,
+                user_id=people.user_id,
+                secret_hash="h-" + code_hash,
+                sid="sid",
+                auth_time=now,
+                created_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+        await session.flush()
+        session.add(
+            AuthorizationCodeRow(
+                code_hash=code_hash,
+                tenant_id=a,
+                client_pk=people.world.client_pk,
+                user_id=people.user_id,
+                session_id=session_id,
+                redirect_uri="https://app.example.com/cb",
+                scopes=["openid"],
+                auth_time=now,
+                created_at=now,
+                expires_at=now + timedelta(minutes=1),
+            )
+        )
+        session.add(
+            ConsentRow(
+                tenant_id=a,
+                user_id=people.user_id,
+                client_pk=people.world.client_pk,
+                scopes=["openid"],
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return Signed(people=people, session_id=session_id, code_hash=code_hash)
+
+
+@covers("SessionRepo.by_secret_hash")
+async def test_session_by_secret_hash_is_scoped(ctx: Context, signed: Signed) -> None:
+    a, b = signed.people.world.a, signed.people.world.b
+    async with ctx.db.transaction() as session:
+        repo = SessionRepo(session)
+        assert await repo.by_secret_hash(b, "h-" + signed.code_hash) is None
+        row = await repo.by_secret_hash(a, "h-" + signed.code_hash)
+        assert row is not None and row.id == signed.session_id
+
+
+@covers("SessionRepo.delete", "SessionRepo.delete_of_user")
+async def test_session_deletes_are_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, user = signed.people.world.a, signed.people.world.b, signed.people.user_id
+    async with ctx.db.transaction() as session:
+        assert await SessionRepo(session).delete(b, signed.session_id) is False
+        assert await SessionRepo(session).delete_of_user(b, user) == 0
+    async with ctx.db.transaction() as session:
+        assert await SessionRepo(session).delete_of_user(a, user) == 1
+    async with ctx.db.transaction() as session:
+        assert await SessionRepo(session).delete(a, signed.session_id) is False  # already gone
+
+
+@covers("CodeRepo.lock")
+async def test_code_lock_is_scoped(ctx: Context, signed: Signed) -> None:
+    async with ctx.db.transaction() as session:
+        assert await CodeRepo(session).lock(signed.people.world.b, signed.code_hash) is None
+    async with ctx.db.transaction() as session:
+        row = await CodeRepo(session).lock(signed.people.world.a, signed.code_hash)
+        assert row is not None and row.user_id == signed.people.user_id
+
+
+@covers("ConsentRepo.get", "ConsentRepo.delete")
+async def test_consents_are_scoped(ctx: Context, signed: Signed) -> None:
+    a, b = signed.people.world.a, signed.people.world.b
+    user, pk = signed.people.user_id, signed.people.world.client_pk
+    async with ctx.db.transaction() as session:
+        repo = ConsentRepo(session)
+        assert await repo.get(b, user, pk) is None
+        assert await repo.delete(b, user, pk) is False
+    async with ctx.db.transaction() as session:
+        row = await ConsentRepo(session).get(a, user, pk)
+        assert row is not None and row.scopes == ["openid"]
+        assert await ConsentRepo(session).delete(a, user, pk) is True
+
+
+@covers("SessionRepo.note_client", "SessionRepo.clients_of")
+async def test_session_clients_are_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, pk = signed.people.world.a, signed.people.world.b, signed.people.world.client_pk
+    async with ctx.db.transaction() as session:
+        await SessionRepo(session).note_client(b, signed.session_id, pk)
+    async with ctx.db.transaction() as session:
+        assert await SessionRepo(session).clients_of(a, signed.session_id) == []
+        assert await SessionRepo(session).clients_of(b, signed.session_id) == []
+    async with ctx.db.transaction() as session:
+        await SessionRepo(session).note_client(a, signed.session_id, pk)
+        await SessionRepo(session).note_client(a, signed.session_id, pk)  # once
+    async with ctx.db.transaction() as session:
+        assert [c.id for c in await SessionRepo(session).clients_of(a, signed.session_id)] == [pk]
+        assert await SessionRepo(session).clients_of(b, signed.session_id) == []
+
+
+@covers("ClientRepo.by_pk")
+async def test_client_by_pk_is_scoped(ctx: Context, world: World) -> None:
+    async with ctx.db.transaction() as session:
+        assert await ClientRepo(session).by_pk(world.b, world.client_pk) is None
+        row = await ClientRepo(session).by_pk(world.a, world.client_pk)
+        assert row is not None and row.client_id == CLIENT_ID
+
+
+@covers(
+    "RefreshTokenRepo.get",
+    "RefreshTokenRepo.lock",
+    "RefreshTokenRepo.revoke_family",
+    "RefreshTokenRepo.revoke_of_session",
+    "RefreshTokenRepo.revoke_of_user",
+)
+async def test_refresh_tokens_are_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, user = signed.people.world.a, signed.people.world.b, signed.people.user_id
+    family, now = uuid.uuid4(), utcnow()
+    async with ctx.db.transaction() as session:
+        session.add(
+            RefreshTokenRow(
+                id=uuid.uuid4(),
+                tenant_id=a,
+                token_hash="rt-" + signed.code_hash,
+                family_id=family,
+                client_pk=signed.people.world.client_pk,
+                user_id=user,
+                session_id=signed.session_id,
+                scopes=["openid"],
+                auth_time=now,
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+        )
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        assert await repo.get(b, "rt-" + signed.code_hash) is None
+        assert await repo.lock(b, "rt-" + signed.code_hash) is None
+        assert await repo.revoke_family(b, family, now) == 0
+        assert await repo.revoke_of_session(b, signed.session_id, now) == 0
+        assert await repo.revoke_of_user(b, user, now) == 0
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        row = await repo.lock(a, "rt-" + signed.code_hash)
+        assert row is not None and row.revoked_at is None and (await repo.get(a, row.token_hash)) is not None
+    for revoke in ("revoke_family", "revoke_of_session", "revoke_of_user"):
+        async with ctx.db.transaction() as session:
+            repo = RefreshTokenRepo(session)
+            target = {
+                "revoke_family": family,
+                "revoke_of_session": signed.session_id,
+                "revoke_of_user": user,
+            }[revoke]
+            assert await getattr(repo, revoke)(a, target, now) == 1
+            row = await repo.get(a, "rt-" + signed.code_hash)
+            assert row is not None and row.revoked_at is not None
+            row.revoked_at = None  # for the next method

@@ -197,3 +197,37 @@ class RegistrationNotSupported(OAuthError):
     """ "The OP does not support use of the registration parameter" (OIDC Core §3.1.2.6)."""
 
     error = "registration_not_supported"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1 ``invalid_token`` at a resource (userinfo): 401 with a Bearer challenge
+    naming the error; with ``given=False`` (no token at all) the challenge names no error
+    ("If the request lacks any authentication information ... the resource server SHOULD NOT
+    include an error code", §3.1)."""
+
+    error = "invalid_token"
+    status = 401
+
+    def __init__(self, description: str = "the access token is not valid", *, given: bool = True) -> None:
+        super().__init__(description)
+        self.given = given
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        if not self.given:
+            return [(b"www-authenticate", b'Bearer realm="pforte"')]
+        return [(b"www-authenticate", b'Bearer realm="pforte", error="invalid_token"')]
+
+
+class InsufficientScope(OAuthError):
+    """RFC 6750 §3.1 ``insufficient_scope``: 403, naming the scope that would do."""
+
+    error = "insufficient_scope"
+    status = 403
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"the access token lacks the scope {scope}")
+        self.scope = scope
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        value = f'Bearer realm="pforte", error="insufficient_scope", scope="{self.scope}"'
+        return [(b"www-authenticate", value.encode())]

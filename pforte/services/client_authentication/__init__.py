@@ -3,6 +3,7 @@ revocation), one module per method behind one interface (``method.AuthMethod``):
 
     client_secret_basic   §2.3.1, the ``Authorization: Basic`` header
     client_secret_post    §2.3.1, ``client_id`` + ``client_secret`` in the body
+    none                  a public client: ``client_id`` alone (PKCE protects its code)
 
 "The client MUST NOT use more than one authentication method in each request." (§2.3) A
 request presenting two is ``invalid_request``; one presenting none is ``invalid_client``; an
@@ -10,7 +11,7 @@ request presenting two is ``invalid_request``; one presenting none is ``invalid_
 
 Failures are throttled per client id (``services.throttle``): while a client id is blocked,
 every attempt is 429 whatever the credentials; a failure is counted, maybe slowed down, maybe
-answered 429. Adding a method (``none`` for public clients, ``private_key_jwt``) is one module
+answered 429. Adding a method (``private_key_jwt``) is one module
 here and one line in ``METHODS``.
 """
 
@@ -20,12 +21,13 @@ import asyncio
 from datetime import datetime
 
 from pforte.domain.oauth.errors import InvalidClient, InvalidRequest, TooManyAttempts
-from pforte.services.client_authentication import client_secret_basic, client_secret_post
+from pforte.services.client_authentication import client_secret_basic, client_secret_post, none
 from pforte.services.client_authentication.method import AuthMethod, AuthRequest, Credentials
 from pforte.services.context import Context
+from pforte.services.cors import note_client_origins
 from pforte.services.views import ClientView, TenantView
 
-METHODS: tuple[AuthMethod, ...] = (client_secret_basic, client_secret_post)
+METHODS: tuple[AuthMethod, ...] = (client_secret_basic, client_secret_post, none)
 NAMES = tuple(method.NAME for method in METHODS)  # token_endpoint_auth_methods_supported
 
 __all__ = ["METHODS", "NAMES", "AuthRequest", "authenticate", "credentials"]
@@ -55,7 +57,7 @@ async def authenticate(ctx: Context, tenant: TenantView, request: AuthRequest, n
     if blocked is not None:
         raise TooManyAttempts(blocked)
     try:
-        return await method.verify(ctx, tenant, presented, now)
+        client = await method.verify(ctx, tenant, presented, now)
     except InvalidClient:
         verdict = await ctx.throttle.failed(tenant.slug, presented.client_id)
         if verdict.retry_after is not None:
@@ -63,3 +65,6 @@ async def authenticate(ctx: Context, tenant: TenantView, request: AuthRequest, n
         if verdict.delay:
             await asyncio.sleep(verdict.delay)
         raise
+    if client.cors_origins:
+        note_client_origins(client.cors_origins)
+    return client

@@ -22,6 +22,9 @@ class ClientRepo:
             scoped_select(ClientRow, tenant_id).where(ClientRow.client_id == client_id)
         )
 
+    async def by_pk(self, tenant_id: uuid.UUID, pk: uuid.UUID) -> ClientRow | None:
+        return await self.session.scalar(scoped_select(ClientRow, tenant_id).where(ClientRow.id == pk))
+
     async def lock(self, tenant_id: uuid.UUID, client_id: str) -> ClientRow | None:
         """The client, held until this transaction ends (see ``locking``); None if it is gone."""
         stmt = scoped_select(ClientRow, tenant_id).where(ClientRow.client_id == client_id)
@@ -40,6 +43,24 @@ class ClientRepo:
             .order_by(ClientRow.client_id)
         )
         return list((await self.session.scalars(stmt)).all())
+
+    async def restricted_to(self, tenant_id: uuid.UUID, role: str) -> list[ClientRow]:
+        """The clients whose ``restrictToRole`` names ``role``."""
+        stmt = (
+            scoped_select(ClientRow, tenant_id)
+            .where(ClientRow.restrict_to_role == role)
+            .order_by(ClientRow.client_id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def cors_origins(self, tenant_id: uuid.UUID) -> set[str]:
+        """Every origin some client of the tenant allows (CORS of the public endpoints)."""
+        stmt = (
+            scoped_select(ClientRow, tenant_id)
+            .with_only_columns(ClientRow.allowed_cors_origins)
+            .where(ClientRow.enabled.is_(True))
+        )
+        return {origin for origins in (await self.session.scalars(stmt)).all() for origin in origins}
 
     async def count(self, tenant_id: uuid.UUID) -> int:
         return int(await self.session.scalar(scoped_count(ClientRow, tenant_id)) or 0)

@@ -31,6 +31,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "consent.remember": "Remember this decision",
         "consent.allow": "Allow",
         "consent.deny": "Deny",
+        # logout.html, signed_out.html
+        "logout.title": "Sign out",
+        "logout.heading": "Sign out?",
+        "logout.help": (
+            "You will be signed out of {tenant} in this browser, and of the applications you use with it."
+        ),
+        "logout.submit": "Sign out",
+        "signed_out.title": "Signed out",
+        "signed_out.heading": "You are signed out",
+        "signed_out.help": "You can close this window now.",
         # denied.html
         "denied.title": "No access",
         "denied.heading": "You do not have access to {client}",
@@ -93,6 +103,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "consent.remember": "Diese Entscheidung merken",
         "consent.allow": "Zulassen",
         "consent.deny": "Ablehnen",
+        # logout.html, signed_out.html
+        "logout.title": "Abmelden",
+        "logout.heading": "Abmelden?",
+        "logout.help": (
+            "Sie werden in diesem Browser von {tenant} abgemeldet "
+            "und von den Anwendungen, die Sie damit nutzen."
+        ),
+        "logout.submit": "Abmelden",
+        "signed_out.title": "Abgemeldet",
+        "signed_out.heading": "Sie sind abgemeldet",
+        "signed_out.help": "Sie können dieses Fenster jetzt schließen.",
         # denied.html
         "denied.title": "Kein Zugriff",
         "denied.heading": "Sie haben keinen Zugriff auf {client}",

@@ -28,6 +28,8 @@ CONTEXT: dict[str, frozenset[str]] = {
     | {"client_name", "action", "csrf_token", "hidden", "scopes", "allow_remember"},
     "error.html": BASE_CONTEXT | {"status", "title_key", "detail"},
     "denied.html": BASE_CONTEXT | {"client_name", "continue_url"},
+    "logout.html": BASE_CONTEXT | {"action", "csrf_token", "hidden"},
+    "signed_out.html": BASE_CONTEXT,
 }
 
 # the names the forms post themselves; ``hidden`` must not shadow them

@@ -1,0 +1,86 @@
+"""What the authorization endpoint answers: a page to show, or a redirect to the client.
+
+The web layer renders a page (``web.protocol.authorize``) or sends a 303; nothing here knows
+HTTP beyond the status a page is shown with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorPage:
+    """Shown, never redirected: the request cannot be trusted with a redirect (RFC 6749 §4.1.2.1)."""
+
+    status: int
+    title_key: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPage:
+    tenant_name: str
+    client_name: str
+    pending: str  # the sealed request, posted back with the form
+    username: str
+    ui_locales: tuple[str, ...]
+    redirect_origin: str  # where the form's answer may send the browser (CSP form-action)
+    error: str | None = None  # a message key: one neutral message for every failure
+    retry_after: int | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentPage:
+    tenant_name: str
+    client_name: str
+    pending: str
+    scopes: tuple[str, ...]
+    allow_remember: bool
+    ui_locales: tuple[str, ...]
+    redirect_origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeniedPage:
+    """``restrictToRole``: the user lacks the role; the client hears ``access_denied``."""
+
+    tenant_name: str
+    client_name: str
+    continue_url: str
+    ui_locales: tuple[str, ...]
+
+
+Outcome = ErrorPage | Redirect | SignInPage | ConsentPage | DeniedPage
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An outcome, and the session cookie to set when a sign-in started one."""
+
+    outcome: Outcome
+    session_cookie: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutPage:
+    """RP-Initiated Logout: the user confirms the sign-out (no ID token of this session named it)."""
+
+    tenant_name: str
+    pending: str
+    ui_locales: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedOutPage:
+    tenant_name: str
+    ui_locales: tuple[str, ...]
+
+
+LogoutOutcome = ErrorPage | Redirect | LogoutPage | SignedOutPage

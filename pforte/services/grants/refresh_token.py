@@ -1,0 +1,147 @@
+"""RFC 6749 §6 refresh token grant, with rotation (RFC 9700 §4.14.2).
+
+"The authorization server MUST ... validate the refresh token ... ensure that the refresh token
+was issued to the authenticated client" (§6). Each use rotates: the token presented is used
+up and a new one of the same family is returned. Presenting a used-up (or revoked) token is
+reuse, a sign that it leaked: the whole family is revoked and the answer is ``invalid_grant``.
+The new access token carries the user's roles as they are now; ``scope`` may narrow the
+original grant, never widen it ("MUST NOT include any scope not originally granted").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain.clients import REFRESH_TOKEN
+from pforte.domain.events import Actor, Event, EventName
+from pforte.domain.oauth import access_tokens
+from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, OAuthError
+from pforte.domain.oauth.scopes import parse_scope
+from pforte.domain.oauth.user_scopes import granted_user_scopes
+from pforte.services import audit, refresh_tokens
+from pforte.services.context import Context
+from pforte.services.grants.grant import NoSigningKey, TokenRequest
+from pforte.services.roles import role_of
+from pforte.services.views import KeyView, TenantView
+from pforte.store.repos.sessions import RefreshTokenRepo
+from pforte.store.repos.users import UserRepo
+from pforte.store.tables import RefreshTokenRow
+
+GRANT_TYPE = REFRESH_TOKEN
+PARAMETERS = frozenset({"refresh_token", "scope"})
+INVALID = "the refresh token is invalid, expired, revoked, or was issued to another client"
+
+
+class Storage(Protocol):
+    """What this grant reads from the cache: the key that signs for the tenant now."""
+
+    def signing_key(self, tenant: TenantView, now: datetime) -> KeyView | None: ...
+
+
+async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
+    presented = request.parameters.get("refresh_token")
+    if presented is None:
+        raise InvalidRequest("refresh_token is required")
+    key = _signing_key(ctx.cache, request)
+    refused: OAuthError | None = None
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        row = await repo.lock(request.tenant.id, ctx.hasher.hash(presented))
+        if row is None or row.client_pk != request.client.pk:
+            raise InvalidGrant(INVALID)
+        if row.used_at is not None:  # rotated already: reuse
+            await _reused(session, request, row)
+            refused = InvalidGrant(INVALID)
+        elif row.revoked_at is not None or row.expires_at <= request.now:
+            raise InvalidGrant(INVALID)
+        else:
+            try:
+                response = await _rotate(ctx, session, request, row, key)
+            except OAuthError as exc:
+                refused = exc
+    if refused is not None:
+        raise refused
+    return response
+
+
+def _signing_key(storage: Storage, request: TokenRequest) -> KeyView:
+    key = storage.signing_key(request.tenant, request.now)
+    if key is None:
+        raise NoSigningKey(request.tenant.slug)
+    return key
+
+
+async def _rotate(
+    ctx: Context, session: AsyncSession, request: TokenRequest, row: RefreshTokenRow, key: KeyView
+) -> dict[str, Any]:
+    tenant, client, now = request.tenant, request.client, request.now
+    users = UserRepo(session)
+    user = await users.get(tenant.id, row.user_id)
+    if user is None or not user.enabled:
+        raise InvalidGrant(INVALID)
+    roles = await users.roles_of(tenant.id, user.id)
+    permissions = frozenset(p for r in roles for p in role_of(r, tenant.slug).permissions)
+    # What the user may hold now, of what was granted then (a role taken away takes its scope).
+    still = granted_user_scopes(
+        row.scopes, client_allowed=client.scopes, role_permissions=permissions, tenant_slug=tenant.slug
+    )
+    asked = request.parameters.get("scope")
+    if asked is not None:
+        wanted = list(dict.fromkeys(parse_scope(asked)))
+        if not set(wanted) <= set(row.scopes):
+            raise InvalidScope("a refresh may not ask for a scope the original grant did not include")
+        scopes = [s for s in wanted if s in still]
+    else:
+        scopes = list(still)
+    row.used_at = now
+    client_roles = [r.name for r in await users.client_roles_of(tenant.id, user.id, client.pk)]
+    claims = access_tokens.user_claims(
+        issuer=tenant.issuer,
+        audience=tenant.audience,
+        client_id=client.client_id,
+        binding=client.binding,
+        user_id=str(user.id),
+        scopes=scopes,
+        roles=[r.name for r in roles],
+        client_roles=client_roles,
+        now=int(now.timestamp()),
+        lifetime=client.access_token_lifetime,
+        auth_time=int(row.auth_time.timestamp()),
+        sid=row.sid,
+    )
+    new_value = refresh_tokens.issue(
+        session,
+        ctx,
+        tenant_id=tenant.id,
+        client=client,
+        user_id=user.id,
+        session_id=row.session_id,
+        scopes=row.scopes,  # the grant stays what it was; each access token gets what holds now
+        sid=row.sid,
+        auth_time=row.auth_time,
+        family_id=row.family_id,
+        now=now,
+    )
+    response: dict[str, Any] = {
+        "access_token": key.signer.sign(claims),
+        "token_type": "Bearer",
+        "expires_in": client.access_token_lifetime,
+        "refresh_token": new_value,
+        "scope": " ".join(scopes),
+    }
+    return response
+
+
+async def _reused(session: AsyncSession, request: TokenRequest, row: RefreshTokenRow) -> None:
+    """A rotated token presented again: revoke its family, record it."""
+    tenant = request.tenant
+    revoked = await RefreshTokenRepo(session).revoke_family(tenant.id, row.family_id, request.now)
+    actor = Actor(
+        kind="client", id=request.client.client_id, tenant=tenant.slug, client_id=request.client.client_id
+    )
+    changes = {"clientId": request.client.client_id, "familyRevoked": revoked}
+    event = Event(EventName.REFRESH_TOKEN_REUSED, "user", str(row.user_id), changes)
+    audit.record(session, tenant_id=tenant.id, actor=actor, event=event, publish=False)

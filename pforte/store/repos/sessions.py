@@ -1,0 +1,173 @@
+"""Sign-in sessions and authorization codes. Every method takes ``tenant_id`` and starts from
+``scoping``, but ``CodeRepo.prune`` (expired codes go whatever their tenant)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.store.repos.locking import hold
+from pforte.store.repos.scoping import scoped_delete, scoped_select, scoped_update
+from pforte.store.tables import (
+    AuthorizationCodeRow,
+    ClientRow,
+    ConsentRow,
+    RefreshTokenRow,
+    SessionClientRow,
+    SessionRow,
+)
+
+
+class SessionRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: SessionRow) -> None:
+        self.session.add(row)
+
+    async def by_secret_hash(self, tenant_id: uuid.UUID, secret_hash: str) -> SessionRow | None:
+        return await self.session.scalar(
+            scoped_select(SessionRow, tenant_id).where(SessionRow.secret_hash == secret_hash)
+        )
+
+    async def delete(self, tenant_id: uuid.UUID, session_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            scoped_delete(SessionRow, tenant_id).where(SessionRow.id == session_id).returning(SessionRow.id)
+        )
+        return result.first() is not None
+
+    async def delete_of_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
+        """End every session of the user; how many there were."""
+        result = await self.session.execute(
+            scoped_delete(SessionRow, tenant_id).where(SessionRow.user_id == user_id).returning(SessionRow.id)
+        )
+        return len(result.all())
+
+    async def note_client(self, tenant_id: uuid.UUID, session_id: uuid.UUID, client_pk: uuid.UUID) -> None:
+        """Remember that ``client_pk`` got a code in the session (once); nothing when the session
+        or the client is not the tenant's (a row never joins two tenants, whatever ids it is given)."""
+        held = scoped_select(SessionClientRow, tenant_id).where(
+            SessionClientRow.session_id == session_id, SessionClientRow.client_pk == client_pk
+        )
+        session_row = await self.session.scalar(
+            scoped_select(SessionRow, tenant_id).where(SessionRow.id == session_id)
+        )
+        client_row = await self.session.scalar(
+            scoped_select(ClientRow, tenant_id).where(ClientRow.id == client_pk)
+        )
+        if session_row is not None and client_row is not None and await self.session.scalar(held) is None:
+            self.session.add(
+                SessionClientRow(tenant_id=tenant_id, session_id=session_id, client_pk=client_pk)
+            )
+
+    async def clients_of(self, tenant_id: uuid.UUID, session_id: uuid.UUID) -> list[ClientRow]:
+        """The clients that got a code in the session, by clientId."""
+        stmt = (
+            scoped_select(ClientRow, tenant_id)
+            .join(SessionClientRow, SessionClientRow.client_pk == ClientRow.id)
+            .where(
+                SessionClientRow.session_id == session_id, SessionClientRow.tenant_id == ClientRow.tenant_id
+            )
+            .order_by(ClientRow.client_id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+
+class CodeRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: AuthorizationCodeRow) -> None:
+        self.session.add(row)
+
+    async def lock(self, tenant_id: uuid.UUID, code_hash: str) -> AuthorizationCodeRow | None:
+        """The code, held until this transaction ends: of two exchanges of one code, the second
+        waits for the first and then sees it used."""
+        stmt = scoped_select(AuthorizationCodeRow, tenant_id).where(
+            AuthorizationCodeRow.code_hash == code_hash
+        )
+        return await hold(self.session, stmt, AuthorizationCodeRow)
+
+    async def prune(self, before: datetime) -> int:
+        """Delete codes that expired before ``before``, whatever their tenant."""
+        result = await self.session.execute(
+            delete(AuthorizationCodeRow)
+            .where(AuthorizationCodeRow.expires_at < before)
+            .returning(AuthorizationCodeRow.code_hash)
+        )
+        return len(result.all())
+
+
+class ConsentRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: ConsentRow) -> None:
+        self.session.add(row)
+
+    async def get(self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID) -> ConsentRow | None:
+        return await self.session.scalar(
+            scoped_select(ConsentRow, tenant_id).where(
+                ConsentRow.user_id == user_id, ConsentRow.client_pk == client_pk
+            )
+        )
+
+    async def delete(self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            scoped_delete(ConsentRow, tenant_id)
+            .where(ConsentRow.user_id == user_id, ConsentRow.client_pk == client_pk)
+            .returning(ConsentRow.user_id)
+        )
+        return result.first() is not None
+
+
+class RefreshTokenRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: RefreshTokenRow) -> None:
+        self.session.add(row)
+
+    async def get(self, tenant_id: uuid.UUID, token_hash: str) -> RefreshTokenRow | None:
+        return await self.session.scalar(
+            scoped_select(RefreshTokenRow, tenant_id).where(RefreshTokenRow.token_hash == token_hash)
+        )
+
+    async def lock(self, tenant_id: uuid.UUID, token_hash: str) -> RefreshTokenRow | None:
+        """The token, held until this transaction ends: of two uses of one token, the second
+        waits for the first and then sees it rotated."""
+        stmt = scoped_select(RefreshTokenRow, tenant_id).where(RefreshTokenRow.token_hash == token_hash)
+        return await hold(self.session, stmt, RefreshTokenRow)
+
+    async def revoke_family(self, tenant_id: uuid.UUID, family_id: uuid.UUID, at: datetime) -> int:
+        """Revoke every token of the family that is not revoked yet; how many."""
+        result = await self.session.execute(
+            scoped_update(RefreshTokenRow, tenant_id)
+            .where(RefreshTokenRow.family_id == family_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(RefreshTokenRow.id)
+        )
+        return len(result.all())
+
+    async def revoke_of_session(self, tenant_id: uuid.UUID, session_id: uuid.UUID, at: datetime) -> int:
+        """Revoke the refresh tokens issued in a session (it ended: sign-out); how many."""
+        result = await self.session.execute(
+            scoped_update(RefreshTokenRow, tenant_id)
+            .where(RefreshTokenRow.session_id == session_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(RefreshTokenRow.id)
+        )
+        return len(result.all())
+
+    async def revoke_of_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> int:
+        """Revoke every refresh token of the user (disabled); how many."""
+        result = await self.session.execute(
+            scoped_update(RefreshTokenRow, tenant_id)
+            .where(RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(RefreshTokenRow.id)
+        )
+        return len(result.all())

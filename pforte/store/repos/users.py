@@ -1,0 +1,206 @@
+"""Users, their roles and client roles. Every method takes ``tenant_id`` and starts from ``scoping``."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain.pagination import Page
+from pforte.domain.users import username_key
+from pforte.store.repos.locking import hold
+from pforte.store.repos.paging import keyset_page
+from pforte.store.repos.scoping import scoped_delete, scoped_select
+from pforte.store.tables import ClientRoleRow, RoleRow, UserClientRoleRow, UserRoleRow, UserRow
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRow | None:
+        return await self.session.scalar(scoped_select(UserRow, tenant_id).where(UserRow.id == user_id))
+
+    async def by_username(self, tenant_id: uuid.UUID, username: str) -> UserRow | None:
+        """Whatever the case it is typed in (DESIGN.md §6)."""
+        key = username_key(username)
+        return await self.session.scalar(scoped_select(UserRow, tenant_id).where(UserRow.username_key == key))
+
+    async def lock(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRow | None:
+        """The user, held until this transaction ends (see ``locking``); None if it is gone."""
+        return await hold(
+            self.session, scoped_select(UserRow, tenant_id).where(UserRow.id == user_id), UserRow
+        )
+
+    async def page(self, tenant_id: uuid.UUID, *, cursor: str | None, limit: int) -> Page[UserRow]:
+        return await keyset_page(
+            self.session, scoped_select(UserRow, tenant_id), UserRow.username_key, cursor=cursor, limit=limit
+        )
+
+    def add(self, row: UserRow) -> None:
+        self.session.add(row)
+
+    async def delete(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            scoped_delete(UserRow, tenant_id).where(UserRow.id == user_id).returning(UserRow.id)
+        )
+        return result.first() is not None
+
+    async def roles_of(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[RoleRow]:
+        """The user's tenant roles, by name."""
+        stmt = (
+            scoped_select(RoleRow, tenant_id)
+            .join(UserRoleRow, UserRoleRow.role_id == RoleRow.id)
+            .where(UserRoleRow.user_id == user_id, UserRoleRow.tenant_id == RoleRow.tenant_id)
+            .order_by(RoleRow.name)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def role_names_of(
+        self, tenant_id: uuid.UUID, user_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[str]]:
+        """The role names of many users in one query (a page of users: no query per user)."""
+        if not user_ids:
+            return {}
+        stmt = (
+            scoped_select(UserRoleRow, tenant_id)
+            .join(RoleRow, RoleRow.id == UserRoleRow.role_id)
+            .where(UserRoleRow.user_id.in_(user_ids), RoleRow.tenant_id == UserRoleRow.tenant_id)
+            .with_only_columns(UserRoleRow.user_id, RoleRow.name)
+            .order_by(RoleRow.name)
+        )
+        names: dict[uuid.UUID, list[str]] = {}
+        for user_id, name in (await self.session.execute(stmt)).all():
+            names.setdefault(user_id, []).append(name)
+        return names
+
+    async def assign(self, tenant_id: uuid.UUID, user_id: uuid.UUID, role_id: uuid.UUID) -> bool:
+        """Give the user the role; False if they hold it already, or if the user or the role is not
+        the tenant's (an assignment never joins two tenants, whatever ids it is given)."""
+        held = scoped_select(UserRoleRow, tenant_id).where(
+            UserRoleRow.user_id == user_id, UserRoleRow.role_id == role_id
+        )
+        if await self.session.scalar(held) is not None or not await self._both_owned(
+            tenant_id, user_id, RoleRow, role_id
+        ):
+            return False
+        self.session.add(UserRoleRow(tenant_id=tenant_id, user_id=user_id, role_id=role_id))
+        return True
+
+    async def unassign(self, tenant_id: uuid.UUID, user_id: uuid.UUID, role_id: uuid.UUID) -> bool:
+        result = await self.session.execute(
+            scoped_delete(UserRoleRow, tenant_id)
+            .where(UserRoleRow.user_id == user_id, UserRoleRow.role_id == role_id)
+            .returning(UserRoleRow.user_id)
+        )
+        return result.first() is not None
+
+    async def client_roles_of(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID
+    ) -> list[ClientRoleRow]:
+        """The roles of one client that the user holds, by name."""
+        stmt = (
+            scoped_select(ClientRoleRow, tenant_id)
+            .join(UserClientRoleRow, UserClientRoleRow.client_role_id == ClientRoleRow.id)
+            .where(
+                UserClientRoleRow.user_id == user_id,
+                UserClientRoleRow.tenant_id == ClientRoleRow.tenant_id,
+                ClientRoleRow.client_pk == client_pk,
+            )
+            .order_by(ClientRoleRow.name)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def assign_client_role(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_role_id: uuid.UUID
+    ) -> bool:
+        """As ``assign``, for a client role."""
+        held = scoped_select(UserClientRoleRow, tenant_id).where(
+            UserClientRoleRow.user_id == user_id, UserClientRoleRow.client_role_id == client_role_id
+        )
+        owned = await self._both_owned(tenant_id, user_id, ClientRoleRow, client_role_id)
+        if await self.session.scalar(held) is not None or not owned:
+            return False
+        self.session.add(
+            UserClientRoleRow(tenant_id=tenant_id, user_id=user_id, client_role_id=client_role_id)
+        )
+        return True
+
+    async def unassign_client_role(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_role_id: uuid.UUID
+    ) -> bool:
+        result = await self.session.execute(
+            scoped_delete(UserClientRoleRow, tenant_id)
+            .where(UserClientRoleRow.user_id == user_id, UserClientRoleRow.client_role_id == client_role_id)
+            .returning(UserClientRoleRow.user_id)
+        )
+        return result.first() is not None
+
+    async def _both_owned(
+        self,
+        tenant_id: uuid.UUID,
+        user_id: uuid.UUID,
+        role: type[RoleRow | ClientRoleRow],
+        role_id: uuid.UUID,
+    ) -> bool:
+        user = await self.session.scalar(scoped_select(UserRow, tenant_id).where(UserRow.id == user_id))
+        found = await self.session.scalar(scoped_select(role, tenant_id).where(role.id == role_id))
+        return user is not None and found is not None
+
+
+class RoleRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: uuid.UUID, name: str) -> RoleRow | None:
+        return await self.session.scalar(scoped_select(RoleRow, tenant_id).where(RoleRow.name == name))
+
+    async def lock(self, tenant_id: uuid.UUID, name: str, *, shared: bool = False) -> RoleRow | None:
+        """The role, held until this transaction ends (shared: only against its deletion)."""
+        stmt = scoped_select(RoleRow, tenant_id).where(RoleRow.name == name)
+        return await hold(self.session, stmt, RoleRow, shared=shared)
+
+    async def all(self, tenant_id: uuid.UUID) -> list[RoleRow]:
+        """Every role of the tenant, by name (tenants have tens of roles, not thousands)."""
+        stmt = scoped_select(RoleRow, tenant_id).order_by(RoleRow.name)
+        return list((await self.session.scalars(stmt)).all())
+
+    def add(self, row: RoleRow) -> None:
+        self.session.add(row)
+
+    async def delete(self, tenant_id: uuid.UUID, name: str) -> bool:
+        result = await self.session.execute(
+            scoped_delete(RoleRow, tenant_id).where(RoleRow.name == name).returning(RoleRow.id)
+        )
+        return result.first() is not None
+
+
+class ClientRoleRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, name: str) -> ClientRoleRow | None:
+        return await self.session.scalar(
+            scoped_select(ClientRoleRow, tenant_id).where(
+                ClientRoleRow.client_pk == client_pk, ClientRoleRow.name == name
+            )
+        )
+
+    async def all_of(self, tenant_id: uuid.UUID, client_pk: uuid.UUID) -> list[ClientRoleRow]:
+        stmt = (
+            scoped_select(ClientRoleRow, tenant_id)
+            .where(ClientRoleRow.client_pk == client_pk)
+            .order_by(ClientRoleRow.name)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    def add(self, row: ClientRoleRow) -> None:
+        self.session.add(row)
+
+    async def delete(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, name: str) -> bool:
+        result = await self.session.execute(
+            scoped_delete(ClientRoleRow, tenant_id)
+            .where(ClientRoleRow.client_pk == client_pk, ClientRoleRow.name == name)
+            .returning(ClientRoleRow.id)
+        )
+        return result.first() is not None
