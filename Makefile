@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test check format bench bench-tokens bench-callgrind wrk clean
+.PHONY: install run test check format bench bench-tokens bench-flows bench-callgrind wrk clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ wrk:
 bench: install wrk      ## benchmarks against a real server process (see docs/benchmarks.md)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/tokens.py $(ARGS)
+	$(BIN)/python bench/flows.py
+
+bench-flows: install wrk  ## the user grants: code exchange and refresh, SQLite and PostgreSQL
+	$(BIN)/python bench/flows.py $(ARGS)
 
 bench-tokens: install wrk  ## benchmark 2 alone, the token service; e.g. ARGS="--quick" or ARGS="--peers"
 	$(BIN)/python bench/tokens.py $(ARGS)

@@ -6,10 +6,15 @@
 --   BENCH_EXPECT     a Lua pattern that every 2xx body must contain; the others count as bad_body
 --   BENCH_AUTH_FILE  a file of Authorization header values, one a line; request k carries line
 --                    k mod n (round robin over the file; each wrk thread starts at its own place)
+--   BENCH_BODY_FILE  a file of form bodies, one a line, POSTed in turn (single-use credentials:
+--                    authorization codes, refresh tokens); with BENCH_BODY_OFFSET the first line
+--                    used (a warm-up and the measured run share one file without reusing a line)
 local threads = {}
 local body = os.getenv("BENCH_BODY") or ""
 local expect = os.getenv("BENCH_EXPECT") or ""
 local auth_file = os.getenv("BENCH_AUTH_FILE") or ""
+local body_file = os.getenv("BENCH_BODY_FILE") or ""
+local body_offset = tonumber(os.getenv("BENCH_BODY_OFFSET") or "0")
 
 if body ~= "" then
   wrk.method = "POST"
@@ -41,9 +46,25 @@ function init(args)
     count = #prepared
     next_index = ((thread_index or 0) * 7919) % count
   end
+  if body_file ~= "" then
+    local headers = {}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    local line_number = 0
+    for line in io.lines(body_file) do
+      line_number = line_number + 1
+      if line ~= "" and line_number > body_offset then
+        table.insert(prepared, wrk.format("POST", nil, headers, line))
+      end
+    end
+    count = #prepared
+    next_index = 0
+  end
 end
 
-if auth_file ~= "" then
+if auth_file ~= "" or body_file ~= "" then
   -- Defined only in this mode: a script with request() builds every request in Lua.
   function request()
     next_index = next_index % count + 1

@@ -119,7 +119,7 @@ async def logout(request: Request) -> Response:
     except (OAuthError, _BadBody) as exc:
         return _page(request, ctx, slug, {}, ErrorPage(400, "error.invalid_request", _reason(exc)))
     browser, new_csrf = _browser(request, ctx)
-    if request.method == "POST" and "csrf_token" in params and "request" in params:
+    if request.method == "POST" and ("request" in params or "decision" in params):  # the confirmation
         outcome = await logout_service.confirm(ctx, slug, params, browser)
     else:
         outcome = await logout_service.logout(ctx, slug, params, browser)

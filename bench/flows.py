@@ -1,0 +1,267 @@
+"""`make bench-flows` (also part of `make bench`): the user grants at the token endpoint.
+
+On SQLite (the embedded default) and, when it is reachable, PostgreSQL (a throwaway database),
+against a real `pforte serve` with the default settings, one process pinned to CPU 0 and wrk
+(1 thread) pinned to CPU 1, 64 connections, 2 s warm-up discarded, then --duration seconds:
+
+  - authorization_code: POST /t/bench/token exchanging single-use codes (client_secret_basic).
+    Codes are seeded straight into the table (one user, one confidential client with
+    `allowOfflineAccess`, no PKCE challenge, valid for an hour instead of 60 s so that seeding
+    is not raced by the clock); each exchange issues an access token, an ID token (`openid`)
+    and a refresh token. The sign-in form is not part of this figure.
+  - refresh_token: POST /t/bench/token rotating single-use refresh tokens (seeded the same way).
+  - client_credentials in the same sitting, for scale.
+
+Every credential is used once: wrk walks a file of request bodies (BENCH_BODY_FILE); the warm-up
+and the measured run take disjoint lines. A 2xx must carry an access token; anything else is
+counted. node-oidc-provider's refresh grant is not driven: ../shared/peers/ loads only
+client_credentials.
+
+    .venv/bin/python bench/flows.py [--duration 10] [--pool 60000] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import secrets
+import sys
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import harness
+from harness import RESULTS_DIR, TENANT
+
+from pforte.domain import credentials as cred
+from pforte.domain.clients import ClientSpec
+from pforte.domain.clock import utcnow
+from pforte.domain.users import UserSpec
+from pforte.services import clients as client_service
+from pforte.services import users as user_service
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
+from pforte.store.tables import AuthorizationCodeRow, RefreshTokenRow
+
+RESULTS = RESULTS_DIR / "flows.json"
+REDIRECT = "https://app.example.com/cb"
+CLIENT = "web"
+PG_ADMIN = os.environ.get("PFORTE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+async def seed(url: str, pool: int, workdir: Path) -> dict[str, Any]:
+    """The tenant, a user, a client; `pool` codes and `pool` refresh tokens; the body files."""
+    async with harness.context(url) as ctx:
+        _, tenant = await harness.seed_tenant(ctx)
+        user = await user_service.create_user(ctx, SYSTEM_PRINCIPAL, TENANT, UserSpec(username="ada"))
+        spec = ClientSpec(
+            client_id=CLIENT,
+            allowed_grant_types=["client_credentials", "authorization_code", "refresh_token"],
+            allowed_scopes=["openid", "profile"],
+            redirect_uris=[REDIRECT],
+            allow_offline_access=True,
+            allow_no_pkce=True,
+        )
+        client, secret = await client_service.create_client(ctx, SYSTEM_PRINCIPAL, TENANT, spec)
+        assert secret is not None
+        now = utcnow()
+        codes = [secrets.token_urlsafe(32) for _ in range(pool)]
+        refreshes = [cred.new_value(cred.Kind.REFRESH_TOKEN) for _ in range(pool)]
+        common = {
+            "tenant_id": tenant.id,
+            "client_pk": client.id,
+            "user_id": user.id,
+            "auth_time": now,
+            "created_at": now,
+        }
+        await harness.insert_rows(
+            ctx,
+            AuthorizationCodeRow.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    **common,
+                    "code_hash": ctx.hasher.hash(code),
+                    "session_id": None,
+                    "redirect_uri": REDIRECT,
+                    "scopes": ["openid", "profile"],
+                    "nonce": None,
+                    "code_challenge": None,
+                    "sid": None,
+                    "expires_at": now + timedelta(hours=1),
+                    "used_at": None,
+                    "issued_jti": None,
+                    "issued_jti_expires_at": None,
+                    "issued_family_id": None,
+                }
+                for code in codes
+            ],
+        )
+        await harness.insert_rows(
+            ctx,
+            RefreshTokenRow.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    **common,
+                    "id": uuid.uuid4(),
+                    "token_hash": ctx.hasher.hash(value),
+                    "family_id": uuid.uuid4(),
+                    "session_id": None,
+                    "scopes": ["openid", "profile"],
+                    "sid": None,
+                    "expires_at": now + timedelta(days=1),
+                    "used_at": None,
+                    "revoked_at": None,
+                }
+                for value in refreshes
+            ],
+        )
+    code_file, refresh_file = workdir / "codes.txt", workdir / "refresh.txt"
+    code_file.write_text(
+        "\n".join(
+            urlencode({"grant_type": "authorization_code", "code": c, "redirect_uri": REDIRECT})
+            for c in codes
+        )
+    )
+    refresh_file.write_text(
+        "\n".join(urlencode({"grant_type": "refresh_token", "refresh_token": r}) for r in refreshes)
+    )
+    basic = base64.b64encode(f"{CLIENT}:{secret.value}".encode()).decode()
+    return {"basic": f"Basic {basic}", "codes": code_file, "refresh": refresh_file}
+
+
+def measure(
+    srv: harness.Server, seeded: dict[str, Any], kind: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    url = f"{srv.base}/t/{TENANT}/token"
+    headers = [f"Authorization: {seeded['basic']}"]
+    expect = {"BENCH_EXPECT": "access_token"}
+    if kind == "client_credentials":
+        env = {"BENCH_BODY": "grant_type=client_credentials", **expect}
+        load, _ = harness.measure(
+            url, srv.pid, seconds=args.duration, warmup=args.warmup, connections=64, headers=headers, env=env
+        )
+    else:
+        path = seeded["codes" if kind == "authorization_code" else "refresh"]
+        warm = {"BENCH_BODY_FILE": str(path), "BENCH_BODY_OFFSET": "0", **expect}
+        harness.wrk(url, args.warmup, connections=64, latency=False, headers=headers, env=warm)
+        used = args.pool // 3  # the warm-up takes far fewer; the measured run starts past them
+        env = {"BENCH_BODY_FILE": str(path), "BENCH_BODY_OFFSET": str(used), **expect}
+        pids = harness.descendants(srv.pid)
+        before = harness.cpu_seconds(pids)
+        got = harness.wrk(url, args.duration, connections=64, latency=True, headers=headers, env=env)
+        cpu = harness.cpu_seconds(pids) - before
+        load = harness.Load(
+            rps=got["requests"] / (got["duration_us"] / 1e6),
+            p50_ms=got["p50_us"] / 1000,
+            p90_ms=got["p90_us"] / 1000,
+            p99_ms=got["p99_us"] / 1000,
+            max_ms=got["max_us"] / 1000,
+            requests=got["requests"],
+            non_2xx=got["non2xx"],
+            socket_errors=got["socket_errors"],
+            bad_body=got.get("bad_body", 0),
+            server_cpu_ms_per_req=cpu / max(got["requests"], 1) * 1000,
+            server_rss_mb=harness.rss_mb(pids),
+        )
+        if got["requests"] + used > args.pool:
+            raise SystemExit(f"{kind}: the pool of {args.pool} ran out; raise --pool")
+    return {"grant": kind, **load.__dict__}
+
+
+async def postgres_url() -> str | None:
+    name = f"pforte_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = await asyncpg.connect(PG_ADMIN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_postgres(url: str) -> None:
+    admin = await asyncpg.connect(PG_ADMIN, timeout=3)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def summary(row: dict[str, Any]) -> str:
+    return (
+        f"{row['rps']:,.0f} req/s, p50 {row['p50_ms']:.2f} ms, p99 {row['p99_ms']:.2f} ms, "
+        f"non-2xx {row['non_2xx']}, bad body {row['bad_body']}, RSS {row['server_rss_mb']:.0f} MB, "
+        f"CPU {row['server_cpu_ms_per_req'] * 1000:.0f} µs/req"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    harness.timing_arguments(parser)
+    parser.add_argument("--pool", type=int, default=60_000, help="codes and refresh tokens seeded, each")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    harness.pin_self()
+    rows: list[dict[str, Any]] = []
+    databases: list[tuple[str, str | None]] = []
+    with tempfile.TemporaryDirectory(prefix="pforte-bench-flows-") as tmp:
+        work = Path(tmp)
+        databases.append(("sqlite", f"sqlite+aiosqlite:///{work / 'sqlite.db'}"))
+        if not args.skip_postgres:
+            databases.append(("postgresql", asyncio.run(postgres_url())))
+        for kind, url in databases:
+            if url is None:
+                print(f"{kind}: not reachable, skipped", file=sys.stderr)
+                continue
+            workdir = work / kind
+            workdir.mkdir()
+            try:
+                seeded = asyncio.run(seed(url, args.pool, workdir))
+                with harness.server(url, workdir, name=kind) as srv:
+                    for grant in ("client_credentials", "authorization_code", "refresh_token"):
+                        row = {"database": kind, **measure(srv, seeded, grant, args)}
+                        rows.append(row)
+                        print(f"[{kind} {grant}] {summary(row)}", flush=True)
+            finally:
+                if kind == "postgresql" and url is not None:
+                    asyncio.run(drop_postgres(url))
+    print(
+        harness.markdown(
+            "database | grant | req/s> | p50 ms> | p99 ms> | non-2xx> | bad body> | RSS MB> "
+            "| server CPU µs/req>",
+            [
+                (
+                    r["database"],
+                    r["grant"],
+                    f"{r['rps']:,.0f}",
+                    f"{r['p50_ms']:.2f}",
+                    f"{r['p99_ms']:.2f}",
+                    r["non_2xx"],
+                    r["bad_body"],
+                    f"{r['server_rss_mb']:.0f}",
+                    f"{r['server_cpu_ms_per_req'] * 1000:.0f}",
+                )
+                for r in rows
+            ],
+        )
+    )
+    RESULTS_DIR.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps({"machine": harness.machine(), "at": harness.now_iso(), "rows": rows}, indent=2)
+    )
+    print(f"written: {RESULTS.relative_to(harness.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
