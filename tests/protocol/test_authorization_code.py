@@ -321,3 +321,22 @@ async def test_no_remember_checkbox_without_allow_remember_consent(
     assert allowed.status_code == 303
     assert await audit_events(ctx, "consent.given", app.client_id) == []
     assert (await client.get(f"/t/{tenant}/authorize", params=app.authorize_params())).status_code == 200
+
+
+async def test_repeated_failed_sign_ins_are_slowed_then_refused_for_a_while(
+    client: httpx.AsyncClient, ctx: Context, tenant: str
+) -> None:
+    app = await make_app(ctx, tenant)
+    params = app.authorize_params()
+    statuses = [(await app.sign_in(client, params, password=f"wrong {i}")).status_code for i in range(11)]
+    assert statuses == [200] * 10 + [429]
+    blocked = await app.sign_in(client, params)  # the right password, while the account is blocked
+    assert blocked.status_code == 429
+    assert "Too many" in blocked.text or "too many" in blocked.text
+    assert "pforte_session" not in blocked.headers.get("set-cookie", "")
+    # an unknown account is blocked the same way: the answer tells nothing about existence
+    ghost = [
+        (await app.sign_in(client, params, username="ghost-user", password="x" * 12)).status_code
+        for _ in range(11)
+    ]
+    assert ghost == [200] * 10 + [429]
