@@ -37,6 +37,8 @@ class HotCache:
             maxsize=settings.cache_clients
         )
         self._tokens: LRUCache[str, VerifiedToken] = LRUCache(maxsize=settings.cache_tokens)
+        # (tenant id, user id) → whether the user exists and is enabled (user tokens)
+        self._users: LRUCache[tuple[uuid.UUID, uuid.UUID], bool] = LRUCache(maxsize=settings.cache_clients)
         self.revoked: dict[str, float] = {}  # jti → exp (epoch seconds), the whole deny-list
         self._revoked_loaded = False
 
@@ -64,6 +66,19 @@ class HotCache:
         if generation == self.generation:
             self._clients[key] = view
         return view
+
+    async def user_active(self, tenant: TenantView, user_id: uuid.UUID) -> bool:
+        """Whether the user exists and is enabled: a user's access tokens end with the user."""
+        key = (tenant.id, user_id)
+        try:
+            return self._users[key]
+        except KeyError:
+            pass
+        generation = self.generation
+        active = await self.loader.user_active(tenant.id, user_id)
+        if generation == self.generation:
+            self._users[key] = active
+        return active
 
     def signing_key(self, tenant: TenantView, now: datetime) -> KeyView | None:
         """The key that signs the tenant's tokens at ``now`` (the grants' storage need)."""
@@ -110,6 +125,8 @@ class HotCache:
                 del self._tenants[slug]
         for key in [k for k in self._clients if k[0] == tenant_id]:
             del self._clients[key]
+        for user in [k for k in self._users if k[0] == tenant_id]:
+            del self._users[user]
         for token in [t for t, v in self._tokens.items() if v.tenant_id == tenant_id]:
             del self._tokens[token]
 
@@ -118,6 +135,7 @@ class HotCache:
         self.generation += 1
         self._tenants.clear()
         self._clients.clear()
+        self._users.clear()
         self._tokens.clear()
         self._revoked_loaded = False
 

@@ -13,6 +13,7 @@ dropped with its tenant's cache); everything else is checked again on every call
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,4 +98,14 @@ async def live_token(ctx: Context, tenant: TenantView, token: str, now: datetime
     client = await ctx.cache.client(tenant, claims["client_id"])
     if client is None or not client.enabled or not access_tokens.is_bound_to(claims["jti"], client.binding):
         return None
+    if "roles" in claims and not await _user_active(ctx, tenant, claims.get("sub")):
+        return None  # a user's token ends with the user (disabled or deleted), on every process
     return LiveToken(tenant=tenant, client=client, claims=claims)
+
+
+async def _user_active(ctx: Context, tenant: TenantView, subject: object) -> bool:
+    try:
+        user_id = uuid.UUID(str(subject))
+    except ValueError:
+        return False
+    return await ctx.cache.user_active(tenant, user_id)

@@ -23,6 +23,7 @@ from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import SecretRepo
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
+from pforte.store.repos.users import UserRepo
 
 
 class ViewLoader:
@@ -83,6 +84,11 @@ class ViewLoader:
             restrict_to_role=row.restrict_to_role,
             cors_origins=frozenset(row.allowed_cors_origins),
         )
+
+    async def user_active(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+        async with self.db.transaction() as session:
+            user = await UserRepo(session).get(tenant_id, user_id)
+        return user is not None and user.enabled
 
     async def revoked(self, now: datetime) -> list[tuple[str, datetime]]:
         """Every revoked ``jti`` that has not expired at ``now``, with its expiry."""

@@ -340,3 +340,33 @@ async def test_repeated_failed_sign_ins_are_slowed_then_refused_for_a_while(
         for _ in range(11)
     ]
     assert ghost == [200] * 10 + [429]
+
+
+async def test_a_users_access_token_ends_with_the_user(
+    client: httpx.AsyncClient, ctx: Context, tenant: str
+) -> None:
+    app = await make_app(ctx, tenant)
+    code, _ = await app.code(client)
+    token = (await app.exchange(client, code)).json()["access_token"]
+    auth = (app.client_id, app.secret or "")
+    assert (await client.post(f"{app.base}/introspect", data={"token": token}, auth=auth)).json()[
+        "active"
+    ] is True
+    await user_service.update_user(
+        ctx, SYSTEM_PRINCIPAL, tenant, app.username, user_service.UserChange(enabled=False)
+    )
+    assert (await client.post(f"{app.base}/introspect", data={"token": token}, auth=auth)).json() == {
+        "active": False
+    }
+    info = await client.get(f"{app.base}/userinfo", headers={"Authorization": f"Bearer {token}"})
+    assert (info.status_code, info.json()["error"]) == (401, "invalid_token")
+    await user_service.update_user(
+        ctx, SYSTEM_PRINCIPAL, tenant, app.username, user_service.UserChange(enabled=True)
+    )
+    assert (await client.post(f"{app.base}/introspect", data={"token": token}, auth=auth)).json()[
+        "active"
+    ] is True
+    await user_service.delete_user(ctx, SYSTEM_PRINCIPAL, tenant, app.username)
+    assert (await client.post(f"{app.base}/introspect", data={"token": token}, auth=auth)).json() == {
+        "active": False
+    }
