@@ -24,6 +24,7 @@ from pforte.domain.pagination import Page, check_limit
 from pforte.domain.principal import Principal
 from pforte.domain.users import User, UserSpec, check_password, username_key
 from pforte.services import audit
+from pforte.services.authorization import logout
 from pforte.services.context import Context
 from pforte.services.roles import existing_role, role_of
 from pforte.services.units import tenant_read, tenant_unit
@@ -181,6 +182,7 @@ async def list_users(
 async def update_user(
     ctx: Context, principal: Principal, tenant_ref: str, ref: str, change: UserChange
 ) -> User:
+    ended: list[Ended] = []
     try:
         async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
             row = await find_user(unit.session, unit.tenant, ref, lock=True)
@@ -205,13 +207,16 @@ async def update_user(
                 row.updated_at = utcnow()
                 row.version += 1
                 if not spec.enabled and "enabled" in diff:
-                    await end_everything(unit.session, unit.tenant.id, row.id)
+                    ended = await end_everything(unit.session, unit.tenant.id, row.id)
                 _audit(unit.session, unit.tenant, principal.actor, EventName.USER_UPDATED, row, diff)
                 await unit.session.flush()
             roles = await repo.roles_of(unit.tenant.id, row.id)
-            return user_of(row, [r.name for r in roles])
+            updated = user_of(row, [r.name for r in roles])
+            slug = unit.tenant.slug
     except IntegrityError:
         raise Conflict("a user with that username exists in this tenant (usernames ignore case)") from None
+    await _notify(ctx, slug, updated.id, ended)
+    return updated
 
 
 async def set_password(ctx: Context, principal: Principal, tenant_ref: str, ref: str, password: str) -> None:
@@ -230,6 +235,8 @@ async def delete_user(ctx: Context, principal: Principal, tenant_ref: str, ref: 
         roles = await UserRepo(unit.session).roles_of(unit.tenant.id, row.id)
         for role in roles:  # removing a user who holds more than the caller is not for the caller
             _may_assign(principal, role, unit.tenant.slug)
+        ended = await end_everything(unit.session, unit.tenant.id, row.id)
+        user_id, slug = row.id, unit.tenant.slug
         await UserRepo(unit.session).delete(unit.tenant.id, row.id)
         _audit(
             unit.session,
@@ -239,6 +246,7 @@ async def delete_user(ctx: Context, principal: Principal, tenant_ref: str, ref: 
             row,
             {"username": row.username},
         )
+    await _notify(ctx, slug, user_id, ended)
 
 
 async def user_roles(ctx: Context, principal: Principal, tenant_ref: str, ref: str) -> list[str]:
@@ -273,11 +281,37 @@ async def remove_role(ctx: Context, principal: Principal, tenant_ref: str, ref: 
         )
 
 
-async def end_everything(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """A disabled user is signed out everywhere at once: sessions deleted, refresh tokens revoked.
-    (Their access tokens stop at the next check of the user, and live minutes at most.)"""
-    await SessionRepo(session).delete_of_user(tenant_id, user_id)
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A session that ended with its user, and the clients to tell (back-channel logout)."""
+
+    sid: str
+    targets: list[tuple[str, str]]  # (client id, backChannelLogoutUri)
+
+
+async def end_everything(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Ended]:
+    """A disabled or deleted user is signed out everywhere at once: sessions deleted, refresh
+    tokens revoked (access tokens end at the next check of the user, ``services.tokens``)."""
+    repo = SessionRepo(session)
+    ended = []
+    for row in await repo.of_user(tenant_id, user_id):
+        clients = await repo.clients_of(tenant_id, row.id)
+        targets = [(c.client_id, c.back_channel_logout_uri) for c in clients if c.back_channel_logout_uri]
+        ended.append(Ended(row.sid, targets))
+    await repo.delete_of_user(tenant_id, user_id)
     await RefreshTokenRepo(session).revoke_of_user(tenant_id, user_id, utcnow())
+    return ended
+
+
+async def _notify(ctx: Context, tenant_slug: str, user_id: uuid.UUID, ended: list[Ended]) -> None:
+    """After the commit: back-channel logout for every session that ended."""
+    if not any(e.targets for e in ended):
+        return
+    tenant = await ctx.cache.tenant(tenant_slug)
+    if tenant is None:
+        return
+    for one in ended:
+        logout.notify(ctx, tenant, str(user_id), one.sid, one.targets)
 
 
 def _may_assign(principal: Principal, role: RoleRow, tenant_slug: str) -> None:

@@ -18,7 +18,9 @@ from joserfc.jwk import KeySet
 
 from pforte.app import create_app
 from pforte.domain.outbound import OutboundPolicy
+from pforte.services import users as user_service
 from pforte.services.backchannel import BackChannel
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from tests.protocol.flow import App, form_of, make_app, query_of
 
@@ -56,11 +58,15 @@ def receiver() -> Iterator[tuple[str, list[str], threading.Event]]:
 
 
 @pytest.fixture
-async def allowed(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with loopback allowed for outbound calls (PFORTE_OUTBOUND_ALLOW=127.0.0.1/32)."""
-    local = dataclasses.replace(
+def local(ctx: Context) -> Context:
+    """The context with loopback allowed for outbound calls (PFORTE_OUTBOUND_ALLOW=127.0.0.1/32)."""
+    return dataclasses.replace(
         ctx, backchannel=BackChannel(OutboundPolicy.parse("127.0.0.1/32"), backoff=(0.1,))
     )
+
+
+@pytest.fixture
+async def allowed(local: Context) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(local.settings, local))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
@@ -174,3 +180,25 @@ async def test_no_logout_token_goes_to_an_address_the_operator_did_not_allow(
     assert answer.status_code == 200
     await anyio.sleep(0.5)
     assert received == []
+
+
+@pytest.mark.parametrize("end", ["disable", "delete"])
+async def test_disabling_or_deleting_a_user_sends_back_channel_logout(
+    allowed: httpx.AsyncClient,
+    local: Context,
+    tenant: str,
+    receiver: tuple[str, list[str], threading.Event],
+    end: str,
+) -> None:
+    uri, received, arrived = receiver
+    app = await make_app(local, tenant, back_channel_logout_uri=uri)
+    await signed_in(allowed, app)
+    if end == "disable":
+        change = user_service.UserChange(enabled=False)
+        await user_service.update_user(local, SYSTEM_PRINCIPAL, tenant, app.username, change)
+    else:
+        await user_service.delete_user(local, SYSTEM_PRINCIPAL, tenant, app.username)
+    assert await anyio.to_thread.run_sync(arrived.wait, 5)
+    keys = KeySet.import_key_set((await allowed.get(f"{app.base}/jwks")).json())
+    claims = jwt.decode(received[0], keys).claims
+    assert (claims["aud"], claims["sub"]) == (app.client_id, str(app.user_id))

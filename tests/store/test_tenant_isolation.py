@@ -731,6 +731,14 @@ async def test_session_by_secret_hash_is_scoped(ctx: Context, signed: Signed) ->
         assert row is not None and row.id == signed.session_id
 
 
+@covers("SessionRepo.of_user")
+async def test_sessions_of_a_user_are_scoped(ctx: Context, signed: Signed) -> None:
+    async with ctx.db.transaction() as session:
+        assert await SessionRepo(session).of_user(signed.people.world.b, signed.people.user_id) == []
+        rows = await SessionRepo(session).of_user(signed.people.world.a, signed.people.user_id)
+        assert [r.id for r in rows] == [signed.session_id]
+
+
 @covers("SessionRepo.delete", "SessionRepo.delete_of_user")
 async def test_session_deletes_are_scoped(ctx: Context, signed: Signed) -> None:
     a, b, user = signed.people.world.a, signed.people.world.b, signed.people.user_id
@@ -780,6 +788,16 @@ async def test_session_clients_are_scoped(ctx: Context, signed: Signed) -> None:
     async with ctx.db.transaction() as session:
         assert [c.id for c in await SessionRepo(session).clients_of(a, signed.session_id)] == [pk]
         assert await SessionRepo(session).clients_of(b, signed.session_id) == []
+
+
+@covers("ClientRepo.cors_origins")
+async def test_client_cors_origins_are_scoped(ctx: Context, world: World) -> None:
+    await client_service.patch_client(
+        ctx, SYSTEM_PRINCIPAL, world.a_slug, CLIENT_ID, {"allowed_cors_origins": ["https://a.example.com"]}
+    )
+    async with ctx.db.transaction() as session:
+        assert await ClientRepo(session).cors_origins(world.b) == set()
+        assert await ClientRepo(session).cors_origins(world.a) == {"https://a.example.com"}
 
 
 @covers("ClientRepo.by_pk")

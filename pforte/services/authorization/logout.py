@@ -149,19 +149,18 @@ async def _end(ctx: Context, tenant: TenantView, signed_in: sessions.SignedIn) -
             event=Event(EventName.USER_SIGNED_OUT, "user", str(signed_in.user_id), {"sid": signed_in.sid}),
             publish=False,
         )
+    targets = [(c.client_id, c.back_channel_logout_uri) for c in clients if c.back_channel_logout_uri]
+    notify(ctx, tenant, str(signed_in.user_id), signed_in.sid, targets)
+
+
+def notify(ctx: Context, tenant: TenantView, subject: str, sid: str, targets: list[tuple[str, str]]) -> None:
+    """Send each (client id, back-channel logout URI) a logout token for the ended session."""
+    now = ctx.clock()
     key = tenant.signing_key(now)
     if key is None:
         return
-    for client in clients:
-        if client.back_channel_logout_uri is None:
-            continue
+    for client_id, uri in targets:
         claims = logout_tokens.logout_token_claims(
-            issuer=tenant.issuer,
-            audience=client.client_id,
-            subject=str(signed_in.user_id),
-            sid=signed_in.sid,
-            now=int(now.timestamp()),
+            issuer=tenant.issuer, audience=client_id, subject=subject, sid=sid, now=int(now.timestamp())
         )
-        ctx.backchannel.send(
-            client.back_channel_logout_uri, key.logout_signer.sign(claims), client_id=client.client_id
-        )
+        ctx.backchannel.send(uri, key.logout_signer.sign(claims), client_id=client_id)

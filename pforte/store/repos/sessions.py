@@ -39,6 +39,12 @@ class SessionRepo:
         )
         return result.first() is not None
 
+    async def of_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[SessionRow]:
+        stmt = (
+            scoped_select(SessionRow, tenant_id).where(SessionRow.user_id == user_id).order_by(SessionRow.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
     async def delete_of_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> int:
         """End every session of the user; how many there were."""
         result = await self.session.execute(
