@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -22,13 +24,14 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from tests.e2e.conftest import Server, pforte_command
+from tests.e2e.conftest import Server, base_env, pforte_command, start
 
 pytestmark = pytest.mark.e2e
 
 API = "/api/admin/v1"
 SLUG = "shop"
 REDIRECT = "https://shop.example.com/callback"
+BYE = "https://shop.example.com/bye"
 USERNAME, PASSWORD = "Ada", "a long enough password"
 TIMEOUT = 10
 _INPUT = re.compile(r'<input[^>]*\bname="(?P<name>[^"]+)"[^>]*\bvalue="(?P<value>[^"]*)"')
@@ -43,8 +46,44 @@ class Provider:
     client_secret: str
 
 
+class Receiver(BaseHTTPRequestHandler):
+    """The application's back-channel logout endpoint, on loopback."""
+
+    tokens: ClassVar[list[str]] = []
+    arrived: ClassVar[threading.Event] = threading.Event()
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", "0"))
+        type(self).tokens.append(parse_qs(self.rfile.read(length).decode())["logout_token"][0])
+        type(self).arrived.set()
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def provider(server: Server) -> Iterator[Provider]:
+def receiver() -> Iterator[str]:
+    http = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}/logout"
+    http.shutdown()
+    http.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of this module's own: loopback allowed for outbound calls (the receiver)."""
+    workdir = tmp_path_factory.mktemp("sign-in")
+    running = start(workdir, base_env(workdir, PFORTE_OUTBOUND_ALLOW="127.0.0.1/32"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def provider(server: Server, receiver: str) -> Iterator[Provider]:
     banner = server.banner()
     assert banner is not None
     with server.http(banner.api_key) as admin:
@@ -59,7 +98,10 @@ def provider(server: Server) -> Iterator[Provider]:
                 "allowedGrantTypes": ["authorization_code", "refresh_token"],
                 "allowedScopes": ["openid", "profile", "email"],
                 "redirectUris": [REDIRECT],
+                "postLogoutRedirectUris": [BYE],
                 "allowOfflineAccess": True,
+                "requireConsent": True,
+                "backChannelLogoutUri": receiver,
             },
         )
         assert created.status_code == 201, created.text
@@ -88,20 +130,26 @@ def provider(server: Server) -> Iterator[Provider]:
     yield Provider(server.url, document, "shop-web", created.json()["secret"]["value"])
 
 
-def sign_in(
-    browser: requests.Session, provider: Provider, url: str, password: str = PASSWORD
+def submit(
+    browser: requests.Session, provider: Provider, page: requests.Response, **values: str
 ) -> requests.Response:
-    """The user's part: open the authorization URL, fill in the form, submit it."""
-    page = browser.get(url, timeout=TIMEOUT)
+    """Fill in the page's form and submit it, as a browser does."""
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     action = _ACTION.search(page.text)
     assert action is not None
     fields = {m["name"]: html.unescape(m["value"]) for m in _INPUT.finditer(page.text)}
-    fields.update(username=USERNAME, password=password)
+    fields.update(values)
     return browser.post(
         provider.base + html.unescape(action["action"]), data=fields, allow_redirects=False, timeout=TIMEOUT
     )
+
+
+def sign_in(
+    browser: requests.Session, provider: Provider, url: str, password: str = PASSWORD
+) -> requests.Response:
+    """The user's part: open the authorization URL, fill in the form, submit it."""
+    return submit(browser, provider, browser.get(url, timeout=TIMEOUT), username=USERNAME, password=password)
 
 
 def session_for(provider: Provider) -> OAuth2Session:
@@ -123,7 +171,9 @@ def test_authlib_runs_the_whole_flow(provider: Provider) -> None:
     )
     assert create_s256_code_challenge(verifier) in url
     browser = requests.Session()
-    answer = sign_in(browser, provider, url)
+    consent = sign_in(browser, provider, url)
+    assert "wants to access your account" in consent.text
+    answer = submit(browser, provider, consent, decision="allow", remember="yes")
     assert answer.status_code == 303, answer.text
     location = answer.headers["location"]
     assert location.startswith(REDIRECT)
@@ -183,7 +233,29 @@ def test_authlib_runs_the_whole_flow(provider: Provider) -> None:
         doc["authorization_endpoint"], code_verifier=verifier, prompt="none"
     )
     silent = browser.get(again_url, allow_redirects=False, timeout=TIMEOUT)
-    assert silent.status_code == 303 and "code=" in silent.headers["location"]
+    assert silent.status_code == 303 and "code=" in silent.headers["location"]  # consent remembered
+
+    # RP-initiated logout with the ID token of this session: at once, back to the application
+    bye = browser.get(
+        doc["end_session_endpoint"],
+        params={"id_token_hint": token["id_token"], "post_logout_redirect_uri": BYE, "state": "bye-1"},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert (bye.status_code, bye.headers["location"]) == (303, f"{BYE}?state=bye-1")
+    # ... and the application's back-channel endpoint hears of it, with the session's sid
+    assert Receiver.arrived.wait(10)
+    logout = jwt.decode(
+        Receiver.tokens[0],
+        keys.get_signing_key_from_jwt(Receiver.tokens[0]).key,
+        algorithms=["ES256"],
+        audience=provider.client_id,
+        issuer=doc["issuer"],
+    )
+    assert (logout["sub"], logout["sid"]) == (id_claims["sub"], id_claims["sid"])
+    assert jwt.get_unverified_header(Receiver.tokens[0])["typ"] == "logout+jwt"
+    after = browser.get(again_url, allow_redirects=False, timeout=TIMEOUT)
+    assert "error=login_required" in after.headers["location"]
 
 
 def test_a_wrong_password_is_one_neutral_message_and_no_session(provider: Provider) -> None:
