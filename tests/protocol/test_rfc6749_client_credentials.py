@@ -181,7 +181,8 @@ async def test_two_authentication_methods_are_invalid_request(
         ("grant_type=client_credentials&grant_type=client_credentials", "form", "invalid_request"),
         ("scope=users:read", "form", "invalid_request"),
         ('{"grant_type": "client_credentials"}', "json", "invalid_request"),
-        ("grant_type=password", "form", "unsupported_grant_type"),
+        ("grant_type=urn:ietf:params:oauth:grant-type:device_code", "form", "unsupported_grant_type"),
+        ("grant_type=password", "form", "unauthorized_client"),  # implemented, not for this client
     ],
 )
 async def test_malformed_requests(
