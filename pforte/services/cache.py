@@ -37,6 +37,8 @@ class HotCache:
             maxsize=settings.cache_clients
         )
         self._tokens: LRUCache[str, VerifiedToken] = LRUCache(maxsize=settings.cache_tokens)
+        # tenant id → every origin its enabled clients allow (loaded at the first CORS request)
+        self._origins: LRUCache[uuid.UUID, frozenset[str]] = LRUCache(maxsize=settings.cache_tenants)
         # (tenant id, user id) → whether the user exists and is enabled (user tokens)
         self._users: LRUCache[tuple[uuid.UUID, uuid.UUID], bool] = LRUCache(maxsize=settings.cache_clients)
         self.revoked: dict[str, float] = {}  # jti → exp (epoch seconds), the whole deny-list
@@ -66,6 +68,17 @@ class HotCache:
         if generation == self.generation:
             self._clients[key] = view
         return view
+
+    async def cors_origins(self, tenant: TenantView) -> frozenset[str]:
+        try:
+            return self._origins[tenant.id]
+        except KeyError:
+            pass
+        generation = self.generation
+        origins = await self.loader.cors_origins(tenant.id)
+        if generation == self.generation:
+            self._origins[tenant.id] = origins
+        return origins
 
     async def user_active(self, tenant: TenantView, user_id: uuid.UUID) -> bool:
         """Whether the user exists and is enabled: a user's access tokens end with the user."""
@@ -127,6 +140,10 @@ class HotCache:
             del self._clients[key]
         for user in [k for k in self._users if k[0] == tenant_id]:
             del self._users[user]
+        if tenant_id is None:
+            self._origins.clear()
+        else:
+            self._origins.pop(tenant_id, None)
         for token in [t for t, v in self._tokens.items() if v.tenant_id == tenant_id]:
             del self._tokens[token]
 
@@ -136,6 +153,7 @@ class HotCache:
         self._tenants.clear()
         self._clients.clear()
         self._users.clear()
+        self._origins.clear()
         self._tokens.clear()
         self._revoked_loaded = False
 

@@ -38,7 +38,6 @@ class ViewLoader:
             if row is None:
                 return None
             key_rows = await SigningKeyRepo(session).list(row.id)
-            origins = await ClientRepo(session).cors_origins(row.id)
         keys = []
         for k in key_rows:
             der = self.sealer.open(k.private_key_sealed, context=seal_context(row.id, k.kid))
@@ -57,7 +56,6 @@ class ViewLoader:
             audience=platform_audience(self.settings.public_url),
             signing_alg=row.signing_alg,
             keys=tuple(keys),
-            cors_origins=frozenset(origins),
         )
 
     async def client(self, tenant_id: uuid.UUID, client_id: str) -> ClientView | None:
@@ -84,6 +82,11 @@ class ViewLoader:
             restrict_to_role=row.restrict_to_role,
             cors_origins=frozenset(row.allowed_cors_origins),
         )
+
+    async def cors_origins(self, tenant_id: uuid.UUID) -> frozenset[str]:
+        """Every origin an enabled client of the tenant allows (read only for CORS requests)."""
+        async with self.db.transaction() as session:
+            return frozenset(await ClientRepo(session).cors_origins(tenant_id))
 
     async def user_active(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> bool:
         async with self.db.transaction() as session:

@@ -41,7 +41,6 @@ class TenantView:
     audience: str  # the platform APIs' audience, the default of its tokens (RFC 8707)
     signing_alg: str  # the algorithm of its keys (discovery)
     keys: tuple[KeyView, ...]
-    cors_origins: frozenset[str] = frozenset()  # every client's allowedCorsOrigins, together
 
     def signing_key(self, now: datetime) -> KeyView | None:
         return signing_keys.signing_key(self.keys, now)

@@ -5,7 +5,8 @@ Nothing happens without an ``Origin`` header (servers, the usual token request):
 the headers. With one:
 
 - discovery, JWKS, userinfo: allowed when the origin is in some enabled client's
-  ``allowedCorsOrigins`` of the tenant (``TenantView.cors_origins``);
+  ``allowedCorsOrigins`` of the tenant (``HotCache.cors_origins``: read at the first CORS
+  request after a change of the tenant, never on a request without an Origin);
 - token, revocation: a preflight as above (it carries no credentials), the response itself only
   when the authenticated client lists the origin — the pipeline notes the client's origins in
   ``services.cors.cors_slot`` while it authenticates;
@@ -56,7 +57,7 @@ class CorsMiddleware:
         slug, endpoint = target
         tenant = await self.ctx.cache.tenant(slug) if is_slug(slug) else None
         text = origin.decode("latin-1")
-        listed = tenant is not None and text in tenant.cors_origins
+        listed = tenant is not None and text in await self.ctx.cache.cors_origins(tenant)
         methods = PUBLIC.get(endpoint) or CLIENT[endpoint]
         if scope["method"] == "OPTIONS":
             await _preflight(send, origin if listed else None, methods)
