@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from pforte.domain.outbound import OutboundPolicy
+from pforte.domain.outbound import OutboundPolicy, parse_networks
 from pforte.security import files
 
 
@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     sign_in_address_failure_limit: Annotated[int, Field(ge=1, le=10_000)] = 50
     # Non-public addresses the server may call (back-channel logout): IP networks and host names.
     outbound_allow: str = ""
+    # Reverse proxies whose X-Forwarded-For names the client (sign-in throttling per address).
+    trusted_proxies: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -128,6 +130,12 @@ class Settings(BaseSettings):
     @classmethod
     def _outbound_allow(cls, value: str) -> str:
         OutboundPolicy.parse(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        parse_networks(value)  # ValueError names the bad entry
         return value
 
     @field_validator("log_level")

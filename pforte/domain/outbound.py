@@ -48,3 +48,45 @@ class OutboundPolicy:
         if any(ip in network for network in self.networks):
             return True
         return ip.is_global and not ip.is_multicast
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """A comma-separated list of IP networks (``PFORTE_TRUSTED_PROXIES``); ValueError names a bad one."""
+    networks = []
+    for raw in value.split(","):
+        entry = raw.strip()
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(f"not an IP network: {entry!r}") from None
+    return tuple(networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]) -> str | None:
+    """The address a request came from: the peer, unless the peer is a trusted proxy — then the
+    right-most ``X-Forwarded-For`` entry that is not a trusted proxy itself (entries left of it
+    are the client's word, and anyone can write them)."""
+    if peer is None or not trusted or not forwarded_for or not _within(peer, trusted):
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop if _is_ip(hop) else peer
+    return hops[0] if hops and _is_ip(hops[0]) else peer
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(value: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

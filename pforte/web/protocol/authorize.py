@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pforte.domain.oauth.errors import OAuthError
 from pforte.domain.oauth.forms import parse_form
+from pforte.domain.outbound import client_address, parse_networks
 from pforte.domain.permissions import BY_NAME
 from pforte.observability import set_tenant
 from pforte.services import sessions
@@ -203,7 +204,9 @@ def _browser(request: Request, ctx: Context) -> tuple[endpoint.Browser, str | No
     new = None
     if not csrf or len(csrf) > 64:
         csrf = new = secrets.token_urlsafe(32)
-    address = request.client.host if request.client is not None else None
+    peer = request.client.host if request.client is not None else None
+    trusted = parse_networks(ctx.settings.trusted_proxies) if ctx.settings.trusted_proxies else ()
+    address = client_address(peer, request.headers.get("x-forwarded-for"), trusted)
     browser = endpoint.Browser(
         session_cookie=request.cookies.get(sessions.COOKIE), csrf=csrf, address=address
     )
