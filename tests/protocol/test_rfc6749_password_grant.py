@@ -78,7 +78,10 @@ async def test_repeated_failures_are_throttled_per_account(
     client: httpx.AsyncClient, ctx: Context, tenant: str
 ) -> None:
     app = await ropc_app(ctx, tenant)
-    statuses = [(await password_grant(client, app, password=f"wrong {i}")).status_code for i in range(11)]
-    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    statuses = [(await password_grant(client, app, password=f"wrong {i}")).status_code for i in range(10)]
+    assert statuses == [400] * 10
+    # the sliding window may weigh a previous minute's failures: the 429 comes by the 16th at the latest
+    more = [(await password_grant(client, app, password=f"more {i}")).status_code for i in range(6)]
+    assert 429 in more and set(more) <= {400, 429}
     blocked = await password_grant(client, app)  # even the right password, while blocked
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
