@@ -4,71 +4,45 @@ photographed (tests/e2e/artifacts/) in English and German."""
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.e2e.apps import admin_http, authorize_url, create_client, create_tenant, create_user
 from tests.e2e.browser import ARTIFACTS
-from tests.e2e.conftest import Server, pforte_command
+from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
 
-API = "/api/admin/v1"
 SLUG = "browser"
 REDIRECT = "https://app.example.com/cb"
 USERNAME, PASSWORD = "grace", "a long enough password"
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 @pytest.fixture(scope="module")
 def app_ready(server: Server) -> str:
-    banner = server.banner()
-    assert banner is not None
-    with server.http(banner.api_key) as admin:
-        assert (
-            admin.post(f"{API}/tenants", json={"slug": SLUG, "displayName": "Beispiel AG"}).status_code == 201
+    with admin_http(server) as admin:
+        create_tenant(admin, SLUG, "Beispiel AG")
+        create_client(
+            admin,
+            SLUG,
+            "spa",
+            clientName="Beispiel Portal",
+            requireClientSecret=False,
+            allowedGrantTypes=["authorization_code"],
+            allowedScopes=["openid", "profile", "email"],
+            redirectUris=[REDIRECT],
+            requireConsent=True,
         )
-        created = admin.post(
-            f"{API}/tenants/{SLUG}/clients",
-            json={
-                "clientId": "spa",
-                "clientName": "Beispiel Portal",
-                "requireClientSecret": False,
-                "allowedGrantTypes": ["authorization_code"],
-                "allowedScopes": ["openid", "profile", "email"],
-                "redirectUris": [REDIRECT],
-                "requireConsent": True,
-            },
-        )
-        assert created.status_code == 201, created.text
-    made = subprocess.run(
-        [*pforte_command(), "users", "create", "--tenant", SLUG, "--username", USERNAME],
-        input=f"{PASSWORD}\n",
-        env=server.env,
-        cwd=server.workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
+    create_user(server, SLUG, USERNAME, PASSWORD)
     return server.url
 
 
-def authorize_url(base: str, **extra: str) -> str:
-    params = {
-        "response_type": "code",
-        "client_id": "spa",
-        "redirect_uri": REDIRECT,
-        "scope": "openid profile email",
-        "state": "s-browser",
-        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return f"{base}/t/{SLUG}/authorize?{urlencode(params)}"
+def page_url(base: str, redirect_uri: str = REDIRECT) -> str:
+    return authorize_url(base, SLUG, "spa", redirect_uri, CHALLENGE, state="s-browser")
 
 
 def test_a_person_signs_in_with_the_keyboard_and_consents(chromium: Any, app_ready: str) -> None:
@@ -77,7 +51,7 @@ def test_a_person_signs_in_with_the_keyboard_and_consents(chromium: Any, app_rea
     redirected: list[str] = []
     # the application's address does not exist here: note the browser's request to it
     page.on("request", lambda r: redirected.append(r.url) if r.url.startswith(REDIRECT) else None)
-    page.goto(authorize_url(app_ready))
+    page.goto(page_url(app_ready))
     assert page.title() != ""
     assert page.locator("html").get_attribute("lang") == "en"
     page.screenshot(path=str(ARTIFACTS / "sign-in-en.png"), full_page=True)
@@ -114,13 +88,13 @@ def test_a_person_signs_in_with_the_keyboard_and_consents(chromium: Any, app_rea
 def test_the_pages_speak_german(chromium: Any, app_ready: str) -> None:
     context = chromium.new_context(locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"})
     page = context.new_page()
-    page.goto(authorize_url(app_ready))
+    page.goto(page_url(app_ready))
     assert page.locator("html").get_attribute("lang") == "de"
     assert page.get_by_role("button", name="Anmelden").is_visible()
     assert "Beispiel Portal" in page.content()
     page.screenshot(path=str(ARTIFACTS / "sign-in-de.png"), full_page=True)
     # an unregistered redirect URI: an error page, never a redirect
-    page.goto(authorize_url(app_ready, redirect_uri="https://evil.example.com/cb"))
+    page.goto(page_url(app_ready, "https://evil.example.com/cb"))
     assert urlsplit(page.url).netloc == urlsplit(app_ready).netloc
     page.screenshot(path=str(ARTIFACTS / "error-de.png"), full_page=True)
     context.close()

@@ -8,14 +8,9 @@ real HTML page. The ID token and access token are verified with PyJWT's ``PyJWKC
 
 from __future__ import annotations
 
-import html
-import re
-import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -24,18 +19,16 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
-from tests.e2e.conftest import Server, base_env, pforte_command, start
+from tests.e2e.apps import BackChannel, admin_http, create_client, create_tenant, create_user, filled_form
+from tests.e2e.conftest import Server, base_env, start
 
 pytestmark = pytest.mark.e2e
 
-API = "/api/admin/v1"
 SLUG = "shop"
 REDIRECT = "https://shop.example.com/callback"
 BYE = "https://shop.example.com/bye"
 USERNAME, PASSWORD = "Ada", "a long enough password"
 TIMEOUT = 10
-_INPUT = re.compile(r'<input[^>]*\bname="(?P<name>[^"]+)"[^>]*\bvalue="(?P<value>[^"]*)"')
-_ACTION = re.compile(r'<form[^>]*\baction="(?P<action>[^"]+)"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,31 +39,11 @@ class Provider:
     client_secret: str
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """The application's back-channel logout endpoint, on loopback."""
-
-    tokens: ClassVar[list[str]] = []
-    arrived: ClassVar[threading.Event] = threading.Event()
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", "0"))
-        type(self).tokens.append(parse_qs(self.rfile.read(length).decode())["logout_token"][0])
-        type(self).arrived.set()
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[str]:
-    http = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}/logout"
-    http.shutdown()
-    http.server_close()
+def receiver() -> Iterator[BackChannel]:
+    """The application's back-channel logout endpoint."""
+    with BackChannel() as channel:
+        yield channel
 
 
 @pytest.fixture(scope="module")
@@ -83,51 +56,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def provider(server: Server, receiver: str) -> Iterator[Provider]:
-    banner = server.banner()
-    assert banner is not None
-    with server.http(banner.api_key) as admin:
-        assert (
-            admin.post(f"{API}/tenants", json={"slug": SLUG, "displayName": "Shop GmbH"}).status_code == 201
-        )
-        created = admin.post(
-            f"{API}/tenants/{SLUG}/clients",
-            json={
-                "clientId": "shop-web",
-                "clientName": "Shop",
-                "allowedGrantTypes": ["authorization_code", "refresh_token"],
-                "allowedScopes": ["openid", "profile", "email"],
-                "redirectUris": [REDIRECT],
-                "postLogoutRedirectUris": [BYE],
-                "allowOfflineAccess": True,
-                "requireConsent": True,
-                "backChannelLogoutUri": receiver,
-            },
-        )
-        assert created.status_code == 201, created.text
-    made = subprocess.run(
-        [
-            *pforte_command(),
-            "users",
-            "create",
-            "--tenant",
+def provider(server: Server, receiver: BackChannel) -> Provider:
+    with admin_http(server) as admin:
+        create_tenant(admin, SLUG, "Shop GmbH")
+        secret = create_client(
+            admin,
             SLUG,
-            "--username",
-            USERNAME,
-            "--email",
-            "ada@example.com",
-        ],
-        input=f"{PASSWORD}\n{PASSWORD}\n",
-        env=server.env,
-        cwd=server.workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
+            "shop-web",
+            clientName="Shop",
+            allowedGrantTypes=["authorization_code", "refresh_token"],
+            allowedScopes=["openid", "profile", "email"],
+            redirectUris=[REDIRECT],
+            postLogoutRedirectUris=[BYE],
+            allowOfflineAccess=True,
+            requireConsent=True,
+            backChannelLogoutUri=receiver.url,
+        )
+    assert secret is not None
+    create_user(server, SLUG, USERNAME, PASSWORD, email="ada@example.com")
     document = requests.get(f"{server.url}/t/{SLUG}/.well-known/openid-configuration", timeout=TIMEOUT).json()
-    yield Provider(server.url, document, "shop-web", created.json()["secret"]["value"])
+    return Provider(server.url, document, "shop-web", secret)
 
 
 def submit(
@@ -136,13 +84,8 @@ def submit(
     """Fill in the page's form and submit it, as a browser does."""
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
-    action = _ACTION.search(page.text)
-    assert action is not None
-    fields = {m["name"]: html.unescape(m["value"]) for m in _INPUT.finditer(page.text)}
-    fields.update(values)
-    return browser.post(
-        provider.base + html.unescape(action["action"]), data=fields, allow_redirects=False, timeout=TIMEOUT
-    )
+    action, fields = filled_form(page.text, **values)
+    return browser.post(provider.base + action, data=fields, allow_redirects=False, timeout=TIMEOUT)
 
 
 def sign_in(
@@ -162,7 +105,7 @@ def session_for(provider: Provider) -> OAuth2Session:
     )
 
 
-def test_authlib_runs_the_whole_flow(provider: Provider) -> None:
+def test_authlib_runs_the_whole_flow(provider: Provider, receiver: BackChannel) -> None:
     doc = provider.document
     client = session_for(provider)
     verifier = "v" * 20 + "erifier-" + "x" * 30
@@ -244,16 +187,16 @@ def test_authlib_runs_the_whole_flow(provider: Provider) -> None:
     )
     assert (bye.status_code, bye.headers["location"]) == (303, f"{BYE}?state=bye-1")
     # ... and the application's back-channel endpoint hears of it, with the session's sid
-    assert Receiver.arrived.wait(10)
+    assert receiver.arrived.wait(10)
     logout = jwt.decode(
-        Receiver.tokens[0],
-        keys.get_signing_key_from_jwt(Receiver.tokens[0]).key,
+        receiver.tokens[0],
+        keys.get_signing_key_from_jwt(receiver.tokens[0]).key,
         algorithms=["ES256"],
         audience=provider.client_id,
         issuer=doc["issuer"],
     )
     assert (logout["sub"], logout["sid"]) == (id_claims["sub"], id_claims["sid"])
-    assert jwt.get_unverified_header(Receiver.tokens[0])["typ"] == "logout+jwt"
+    assert jwt.get_unverified_header(receiver.tokens[0])["typ"] == "logout+jwt"
     after = browser.get(again_url, allow_redirects=False, timeout=TIMEOUT)
     assert "error=login_required" in after.headers["location"]
 
