@@ -24,17 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pforte.domain.clients import AUTHORIZATION_CODE
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
-from pforte.domain.oauth import access_tokens, id_tokens, pkce
+from pforte.domain.oauth import pkce
 from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, OAuthError
-from pforte.domain.oauth.user_scopes import userinfo_claims
 from pforte.services import audit, changes, refresh_tokens
 from pforte.services.context import Context
-from pforte.services.grants.grant import NoSigningKey, TokenRequest
+from pforte.services.grants import user_tokens
+from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.sessions import CodeRepo
-from pforte.store.repos.users import UserRepo
-from pforte.store.tables import AuthorizationCodeRow, RevokedTokenRow, UserRow
+from pforte.store.tables import AuthorizationCodeRow, RevokedTokenRow
 
 GRANT_TYPE = AUTHORIZATION_CODE
 PARAMETERS = frozenset({"code", "redirect_uri", "code_verifier"})
@@ -53,7 +52,7 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
         raise InvalidRequest("code is required")
     if redirect_uri is None:
         raise InvalidRequest("redirect_uri is required")
-    key = _signing_key(ctx.cache, request)
+    key = user_tokens.signing_key(ctx.cache, request)
     refused: OAuthError | None = None
     async with ctx.db.transaction() as session:
         row = await CodeRepo(session).lock(request.tenant.id, ctx.hasher.hash(code))
@@ -73,13 +72,6 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     return response
 
 
-def _signing_key(storage: Storage, request: TokenRequest) -> KeyView:
-    key = storage.signing_key(request.tenant, request.now)
-    if key is None:
-        raise NoSigningKey(request.tenant.slug)
-    return key
-
-
 async def _exchange(
     ctx: Context,
     session: AsyncSession,
@@ -88,95 +80,28 @@ async def _exchange(
     key: KeyView,
     redirect_uri: str,
 ) -> dict[str, Any]:
-    tenant, client, now = request.tenant, request.client, request.now
+    client, now = request.client, request.now
     if row.expires_at <= now or row.client_pk != client.pk or row.redirect_uri != redirect_uri:
         raise InvalidGrant(INVALID)
     pkce.check_verifier(request.parameters.get("code_verifier"), row.code_challenge)
-    users = UserRepo(session)
-    user = await users.get(tenant.id, row.user_id)
-    if user is None or not user.enabled:
+    grantee = await user_tokens.grantee(ctx, session, request, key, row.user_id)
+    if grantee is None:
         raise InvalidGrant(INVALID)
-    roles = [r.name for r in await users.roles_of(tenant.id, user.id)]
-    client_roles = [r.name for r in await users.client_roles_of(tenant.id, user.id, client.pk)]
-    issued_at = int(now.timestamp())
-    auth_time = int(row.auth_time.timestamp())
-    claims = access_tokens.user_claims(
-        issuer=tenant.issuer,
-        audience=tenant.audience,
-        client_id=client.client_id,
-        binding=client.binding,
-        user_id=str(user.id),
-        scopes=row.scopes,
-        roles=roles,
-        client_roles=client_roles,
-        now=issued_at,
-        lifetime=client.access_token_lifetime,
-        auth_time=auth_time,
-        sid=row.sid,
-    )
-    access_token = key.signer.sign(claims)
-    row.issued_jti = claims["jti"]
-    row.issued_jti_expires_at = datetime.fromtimestamp(claims["exp"], UTC)
-    response: dict[str, Any] = {
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": client.access_token_lifetime,
-        "scope": " ".join(row.scopes),
-    }
+    family = None
     if refresh_tokens.offered(client):
         row.issued_family_id = new_id()
-        response["refresh_token"] = refresh_tokens.issue(
-            session,
-            ctx,
-            tenant_id=tenant.id,
-            client=client,
-            user_id=user.id,
-            session_id=row.session_id,
-            scopes=row.scopes,
-            sid=row.sid,
-            auth_time=row.auth_time,
-            family_id=row.issued_family_id,
-            now=now,
-        )
-    if "openid" in row.scopes:
-        response["id_token"] = key.id_signer.sign(
-            _id_token(
-                tenant,
-                client.client_id,
-                user,
-                row,
-                issued_at,
-                client.access_token_lifetime,
-                access_token,
-                key,
-            )
-        )
-    return response
-
-
-def _id_token(
-    tenant: TenantView,
-    client_id: str,
-    user: UserRow,
-    row: AuthorizationCodeRow,
-    now: int,
-    lifetime: int,
-    access_token: str,
-    key: KeyView,
-) -> dict[str, Any]:
-    return id_tokens.id_token_claims(
-        issuer=tenant.issuer,
-        subject=str(user.id),
-        audience=client_id,
-        now=now,
-        lifetime=lifetime,
-        auth_time=int(row.auth_time.timestamp()),
-        nonce=row.nonce,
-        access_token=access_token,
-        alg=key.alg,
+        family = user_tokens.Family(id=row.issued_family_id, scopes=row.scopes, session_id=row.session_id)
+    issued = grantee.issue(
+        scopes=row.scopes,
+        auth_time=row.auth_time,
         sid=row.sid,
-        extra=userinfo_claims(user, row.scopes),
+        family=family,
+        id_token=True,
+        nonce=row.nonce,
     )
+    row.issued_jti = issued.jti
+    row.issued_jti_expires_at = datetime.fromtimestamp(issued.expires_at, UTC)
+    return issued.response
 
 
 async def _replayed(session: AsyncSession, request: TokenRequest, row: AuthorizationCodeRow) -> None:

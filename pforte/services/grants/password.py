@@ -17,16 +17,14 @@ from typing import Any, Protocol
 from pforte.domain.clients import PASSWORD
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
-from pforte.domain.oauth import access_tokens, id_tokens
 from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, TooManyAttempts
 from pforte.domain.oauth.scopes import is_scope_token, parse_scope
-from pforte.domain.oauth.user_scopes import granted_user_scopes, userinfo_claims
+from pforte.domain.oauth.user_scopes import granted_user_scopes
 from pforte.services import audit, refresh_tokens, sessions
 from pforte.services.context import Context
-from pforte.services.grants.grant import NoSigningKey, TokenRequest
-from pforte.services.roles import role_of
+from pforte.services.grants import user_tokens
+from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
-from pforte.store.repos.users import UserRepo
 
 GRANT_TYPE = PASSWORD
 PARAMETERS = frozenset({"username", "password", "scope"})
@@ -45,7 +43,7 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     asked = list(dict.fromkeys(parse_scope(request.parameters.get("scope") or "")))
     if any(not is_scope_token(s) or s not in client.scopes for s in asked):
         raise InvalidScope("a requested scope is not allowed for this client")
-    key = _signing_key(ctx.cache, request)
+    key = user_tokens.signing_key(ctx.cache, request)
     account, _ = sessions.throttle_keys(username, None)
     blocked = ctx.sign_in_throttle.blocked(tenant.slug, account)
     if blocked is not None:
@@ -59,77 +57,30 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
             await asyncio.sleep(verdict.delay)
         raise InvalidGrant(INVALID)
     async with ctx.db.transaction() as session:
-        users = UserRepo(session)
-        roles = await users.roles_of(tenant.id, user.id)
-        if client.restrict_to_role is not None and client.restrict_to_role not in {r.name for r in roles}:
+        grantee = await user_tokens.grantee(ctx, session, request, key, user.id)
+        if grantee is None:  # disabled or deleted since the password was checked
+            raise InvalidGrant(INVALID)
+        if client.restrict_to_role is not None and client.restrict_to_role not in grantee.roles:
             raise InvalidGrant("the user may not use this client")
-        permissions = frozenset(p for r in roles for p in role_of(r, tenant.slug).permissions)
         scopes = list(
             granted_user_scopes(
-                asked, client_allowed=client.scopes, role_permissions=permissions, tenant_slug=tenant.slug
+                asked,
+                client_allowed=client.scopes,
+                role_permissions=grantee.permissions,
+                tenant_slug=tenant.slug,
             )
         )
-        client_roles = [r.name for r in await users.client_roles_of(tenant.id, user.id, client.pk)]
-        issued_at = int(now.timestamp())
-        claims = access_tokens.user_claims(
-            issuer=tenant.issuer,
-            audience=tenant.audience,
-            client_id=client.client_id,
-            binding=client.binding,
-            user_id=str(user.id),
-            scopes=scopes,
-            roles=[r.name for r in roles],
-            client_roles=client_roles,
-            now=issued_at,
-            lifetime=client.access_token_lifetime,
-            auth_time=issued_at,
-            sid=None,
-        )
-        access_token = key.signer.sign(claims)
-        response: dict[str, Any] = {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": client.access_token_lifetime,
-            "scope": " ".join(scopes),
-        }
+        family = None
         if refresh_tokens.offered(client):
-            response["refresh_token"] = refresh_tokens.issue(
-                session,
-                ctx,
-                tenant_id=tenant.id,
-                client=client,
-                user_id=user.id,
-                session_id=None,
-                scopes=scopes,
-                sid=None,
-                auth_time=now,
-                family_id=new_id(),
-                now=now,
-            )
-        if "openid" in scopes:
-            response["id_token"] = key.id_signer.sign(
-                id_tokens.id_token_claims(
-                    issuer=tenant.issuer,
-                    subject=str(user.id),
-                    audience=client.client_id,
-                    now=issued_at,
-                    lifetime=client.access_token_lifetime,
-                    auth_time=issued_at,
-                    nonce=None,
-                    access_token=access_token,
-                    alg=key.alg,
-                    sid=None,
-                    extra=userinfo_claims(user, scopes),
-                )
-            )
+            family = user_tokens.Family(id=new_id(), scopes=scopes, session_id=None)
+        issued = grantee.issue(
+            scopes=scopes,
+            auth_time=now,
+            sid=None,
+            family=family,
+            id_token=True,  # no nonce: there was no authorization request
+        )
         actor = Actor(kind="client", id=client.client_id, tenant=tenant.slug, client_id=client.client_id)
         event = Event(EventName.PASSWORD_GRANT_USED, "user", str(user.id), {"clientId": client.client_id})
         audit.record(session, tenant_id=tenant.id, actor=actor, event=event, publish=False)
-    return response
-
-
-def _signing_key(storage: Storage, request: TokenRequest) -> KeyView:
-    key = storage.signing_key(request.tenant, request.now)
-    if key is None:
-        raise NoSigningKey(request.tenant.slug)
-    return key
+    return issued.response

@@ -17,17 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clients import REFRESH_TOKEN
 from pforte.domain.events import Actor, Event, EventName
-from pforte.domain.oauth import access_tokens
 from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, OAuthError
 from pforte.domain.oauth.scopes import parse_scope
 from pforte.domain.oauth.user_scopes import granted_user_scopes
-from pforte.services import audit, refresh_tokens
+from pforte.services import audit
 from pforte.services.context import Context
-from pforte.services.grants.grant import NoSigningKey, TokenRequest
-from pforte.services.roles import role_of
+from pforte.services.grants import user_tokens
+from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
 from pforte.store.repos.sessions import RefreshTokenRepo
-from pforte.store.repos.users import UserRepo
 from pforte.store.tables import RefreshTokenRow
 
 GRANT_TYPE = REFRESH_TOKEN
@@ -45,7 +43,7 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     presented = request.parameters.get("refresh_token")
     if presented is None:
         raise InvalidRequest("refresh_token is required")
-    key = _signing_key(ctx.cache, request)
+    key = user_tokens.signing_key(ctx.cache, request)
     refused: OAuthError | None = None
     async with ctx.db.transaction() as session:
         repo = RefreshTokenRepo(session)
@@ -67,26 +65,19 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     return response
 
 
-def _signing_key(storage: Storage, request: TokenRequest) -> KeyView:
-    key = storage.signing_key(request.tenant, request.now)
-    if key is None:
-        raise NoSigningKey(request.tenant.slug)
-    return key
-
-
 async def _rotate(
     ctx: Context, session: AsyncSession, request: TokenRequest, row: RefreshTokenRow, key: KeyView
 ) -> dict[str, Any]:
-    tenant, client, now = request.tenant, request.client, request.now
-    users = UserRepo(session)
-    user = await users.get(tenant.id, row.user_id)
-    if user is None or not user.enabled:
+    tenant, client = request.tenant, request.client
+    grantee = await user_tokens.grantee(ctx, session, request, key, row.user_id)
+    if grantee is None:
         raise InvalidGrant(INVALID)
-    roles = await users.roles_of(tenant.id, user.id)
-    permissions = frozenset(p for r in roles for p in role_of(r, tenant.slug).permissions)
     # What the user may hold now, of what was granted then (a role taken away takes its scope).
     still = granted_user_scopes(
-        row.scopes, client_allowed=client.scopes, role_permissions=permissions, tenant_slug=tenant.slug
+        row.scopes,
+        client_allowed=client.scopes,
+        role_permissions=grantee.permissions,
+        tenant_slug=tenant.slug,
     )
     asked = request.parameters.get("scope")
     if asked is not None:
@@ -96,42 +87,17 @@ async def _rotate(
         scopes = [s for s in wanted if s in still]
     else:
         scopes = list(still)
-    row.used_at = now
-    client_roles = [r.name for r in await users.client_roles_of(tenant.id, user.id, client.pk)]
-    claims = access_tokens.user_claims(
-        issuer=tenant.issuer,
-        audience=tenant.audience,
-        client_id=client.client_id,
-        binding=client.binding,
-        user_id=str(user.id),
+    row.used_at = request.now
+    issued = grantee.issue(
         scopes=scopes,
-        roles=[r.name for r in roles],
-        client_roles=client_roles,
-        now=int(now.timestamp()),
-        lifetime=client.access_token_lifetime,
-        auth_time=int(row.auth_time.timestamp()),
-        sid=row.sid,
-    )
-    new_value = refresh_tokens.issue(
-        session,
-        ctx,
-        tenant_id=tenant.id,
-        client=client,
-        user_id=user.id,
-        session_id=row.session_id,
-        scopes=row.scopes,  # the grant stays what it was; each access token gets what holds now
-        sid=row.sid,
         auth_time=row.auth_time,
-        family_id=row.family_id,
-        now=now,
+        sid=row.sid,
+        # The grant stays what it was; each access token gets what holds now.
+        family=user_tokens.Family(id=row.family_id, scopes=row.scopes, session_id=row.session_id),
+        id_token=False,
     )
-    response: dict[str, Any] = {
-        "access_token": key.signer.sign(claims),
-        "token_type": "Bearer",
-        "expires_in": client.access_token_lifetime,
-        "refresh_token": new_value,
-        "scope": " ".join(scopes),
-    }
+    response = issued.response
+    response["scope"] = response.pop("scope")  # this grant has always answered it last
     return response
 
 

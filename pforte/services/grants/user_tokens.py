@@ -1,0 +1,172 @@
+"""The tokens a client gets when it acts for a user, shared by the grants that issue them
+(``authorization_code``, ``refresh_token``, ``password``): an RFC 9068 access token naming the
+user's roles, and — when the grant calls for them — a refresh token (RFC 6749 §6, rotated by
+``services.refresh_tokens``) and an OIDC Core §2 ID token.
+
+Each grant decides what is granted (the scopes, the refresh token's family, whether an ID token
+is due); this module reads who the user is now — enabled, their tenant roles, the requesting
+client's roles they hold — and signs the tokens, in the grant's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pforte.domain.oauth import access_tokens, id_tokens
+from pforte.domain.oauth.user_scopes import userinfo_claims
+from pforte.services import refresh_tokens
+from pforte.services.context import Context
+from pforte.services.grants.grant import NoSigningKey, TokenRequest
+from pforte.services.roles import role_of
+from pforte.services.views import KeyView, TenantView
+from pforte.store.repos.users import UserRepo
+from pforte.store.tables import UserRow
+
+
+class Storage(Protocol):
+    """What the user grants read from the cache: the key that signs for the tenant now."""
+
+    def signing_key(self, tenant: TenantView, now: datetime) -> KeyView | None: ...
+
+
+def signing_key(storage: Storage, request: TokenRequest) -> KeyView:
+    """The key that signs for the request's tenant now; ``NoSigningKey`` when none may."""
+    key = storage.signing_key(request.tenant, request.now)
+    if key is None:
+        raise NoSigningKey(request.tenant.slug)
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """The refresh token to issue with the access token: the family it belongs to, what it
+    grants (which may be more than this access token carries) and the sign-in session."""
+
+    id: uuid.UUID
+    scopes: list[str]
+    session_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    response: dict[str, Any]  # the token response (RFC 6749 §5.1)
+    jti: str  # the access token's
+    expires_at: int  # the access token's ``exp``
+
+
+@dataclass(frozen=True, slots=True)
+class Grantee:
+    """The user a token request acts for, as they are now, with what signs and stores their
+    tokens: the request's key and transaction."""
+
+    ctx: Context
+    session: AsyncSession
+    request: TokenRequest
+    key: KeyView
+    user: UserRow
+    roles: list[str]  # tenant roles, by name
+    permissions: frozenset[str]  # what those roles allow: the user scopes they may hold follow
+    client_roles: list[str]  # the requesting client's roles the user holds, by name
+
+    def issue(
+        self,
+        *,
+        scopes: list[str],
+        auth_time: datetime,
+        sid: str | None,
+        family: Family | None,
+        id_token: bool,
+        nonce: str | None = None,
+    ) -> Issued:
+        """The access token with ``scopes``; a refresh token of ``family`` (added to the
+        transaction) unless it is None; an ID token if ``id_token`` and ``openid`` is granted."""
+        tenant, client, now, key, user = (
+            self.request.tenant,
+            self.request.client,
+            self.request.now,
+            self.key,
+            self.user,
+        )
+        issued_at = int(now.timestamp())
+        authenticated_at = int(auth_time.timestamp())
+        claims = access_tokens.user_claims(
+            issuer=tenant.issuer,
+            audience=tenant.audience,
+            client_id=client.client_id,
+            binding=client.binding,
+            user_id=str(user.id),
+            scopes=scopes,
+            roles=self.roles,
+            client_roles=self.client_roles,
+            now=issued_at,
+            lifetime=client.access_token_lifetime,
+            auth_time=authenticated_at,
+            sid=sid,
+        )
+        access_token = key.signer.sign(claims)
+        response: dict[str, Any] = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": client.access_token_lifetime,
+            "scope": " ".join(scopes),
+        }
+        if family is not None:
+            response["refresh_token"] = refresh_tokens.issue(
+                self.session,
+                self.ctx,
+                tenant_id=tenant.id,
+                client=client,
+                user_id=user.id,
+                session_id=family.session_id,
+                scopes=family.scopes,
+                sid=sid,
+                auth_time=auth_time,
+                family_id=family.id,
+                now=now,
+            )
+        if id_token and "openid" in scopes:
+            response["id_token"] = key.id_signer.sign(
+                id_tokens.id_token_claims(
+                    issuer=tenant.issuer,
+                    subject=str(user.id),
+                    audience=client.client_id,
+                    now=issued_at,
+                    lifetime=client.access_token_lifetime,
+                    auth_time=authenticated_at,
+                    nonce=nonce,
+                    access_token=access_token,
+                    alg=key.alg,
+                    sid=sid,
+                    extra=userinfo_claims(user, scopes),
+                )
+            )
+        return Issued(response=response, jti=claims["jti"], expires_at=claims["exp"])
+
+
+async def grantee(
+    ctx: Context, session: AsyncSession, request: TokenRequest, key: KeyView, user_id: uuid.UUID
+) -> Grantee | None:
+    """The enabled user ``user_id`` of the request's tenant with their roles, read in
+    ``session``; None when the user is gone or disabled (a disabled user gets nothing)."""
+    tenant = request.tenant
+    users = UserRepo(session)
+    user = await users.get(tenant.id, user_id)
+    if user is None or not user.enabled:
+        return None
+    roles = await users.roles_of(tenant.id, user.id)
+    client_roles = await users.client_roles_of(tenant.id, user.id, request.client.pk)
+    return Grantee(
+        ctx=ctx,
+        session=session,
+        request=request,
+        key=key,
+        user=user,
+        roles=[r.name for r in roles],
+        permissions=frozenset(p for r in roles for p in role_of(r, tenant.slug).permissions),
+        client_roles=[r.name for r in client_roles],
+    )
