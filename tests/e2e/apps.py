@@ -1,31 +1,38 @@
 """What the end-to-end sign-in tests set up, each through the door an operator or a browser uses:
 a tenant and an application through the admin API, a user through ``pforte users create``, the
 authorization URL and the sign-in form of the real HTML page, the application's back-channel
-logout endpoint on loopback, and the database a pair of servers shares.
+logout endpoint on loopback, and the database a pair of servers shares — with the services of
+the test process on it, for what no endpoint does yet and for reading the state afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 import httpx
+from sqlalchemy import func, select
+from sqlalchemy.sql import ColumnElement
 
+from pforte.services.context import Context
+from pforte.settings import Settings
 from tests.conftest import throwaway_postgres
-from tests.e2e.conftest import Server, pforte_command
+from tests.e2e.conftest import SECRET_KEY, Server, pforte_command
 from tests.protocol.flow import form_of
 
 API = "/api/admin/v1"
 DATABASES = ["sqlite", "postgresql"]
+T = TypeVar("T")
 _CREATED = re.compile(r"Created user \S+ \((?P<id>[0-9a-f-]{36})\)")
 
 
@@ -142,3 +149,27 @@ def database(kind: str, directory: Path) -> Iterator[str]:
     else:
         with throwaway_postgres() as url:
             yield url
+
+
+def on_database(url: str, work: Callable[[Context], Coroutine[Any, Any, T]]) -> T:
+    """Run ``work`` with the services of this test process on the servers' database ``url``
+    (what the CLI does); the servers hear of its changes through the change feed only."""
+
+    async def inside() -> T:
+        ctx = Context.create(Settings(database_url=url, secret_key=SECRET_KEY))
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    return asyncio.run(inside())
+
+
+def count_rows(url: str, table: Any, *where: ColumnElement[bool]) -> int:
+    """How many rows of ``table`` the database ``url`` holds that match ``where``."""
+
+    async def count(ctx: Context) -> int:
+        async with ctx.db.transaction() as session:
+            return int(await session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+    return on_database(url, count)

@@ -14,12 +14,11 @@ split between the two processes, and the stored state is checked afterwards:
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -28,26 +27,25 @@ from typing import Any, TypeVar
 import httpx
 import jwt
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.sql import ColumnElement
 
 from pforte.services import users
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
-from pforte.services.context import Context
 from pforte.services.users import UserChange
-from pforte.settings import Settings
 from pforte.store.tables import AuditEventRow, RefreshTokenRow, SessionRow
 from tests.e2e.apps import (
     DATABASES,
     admin_http,
     authorize_url,
+    count_rows,
     create_client,
     create_tenant,
     create_user,
     database,
     filled_form,
+    on_database,
 )
-from tests.e2e.conftest import SECRET_KEY, Server, Servers, start_pair
+from tests.e2e.conftest import Server, Servers, start_pair
 from tests.e2e.test_cluster import WITHIN, seconds_until
 from tests.protocol.flow import pkce_pair, query_of
 
@@ -157,26 +155,12 @@ class Site:
         """Disable the user through the services on the shared database, as the admin API and
         the CLI do; the processes hear of it only through the change feed."""
         change = UserChange(enabled=False)
-        self.run(lambda ctx: users.update_user(ctx, SYSTEM_PRINCIPAL, TENANT, str(user_id), change))
+        on_database(
+            self.url, lambda ctx: users.update_user(ctx, SYSTEM_PRINCIPAL, TENANT, str(user_id), change)
+        )
 
     def count(self, table: Any, *where: ColumnElement[bool]) -> int:
-        """How many rows of ``table`` the shared database holds that match ``where``."""
-
-        async def read(ctx: Context) -> int:
-            async with ctx.db.transaction() as session:
-                return int(await session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
-
-        return self.run(read)
-
-    def run(self, work: Callable[[Context], Coroutine[Any, Any, T]]) -> T:
-        async def inside() -> T:
-            ctx = Context.create(Settings(database_url=self.url, secret_key=SECRET_KEY))
-            try:
-                return await work(ctx)
-            finally:
-                await ctx.db.dispose()
-
-        return asyncio.run(inside())
+        return count_rows(self.url, table, *where)
 
 
 def code_of(answer: httpx.Response) -> str:
