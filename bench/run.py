@@ -167,7 +167,8 @@ def walk(db: str, base: str, api_key: str, n: int) -> tuple[Walk, str]:
             timings.append(time.perf_counter() - t0)
             response.raise_for_status()
             body = response.json()
-            ids = [item["clientId"] for item in body["items"]]
+            # every tenant also holds the consoles' built-in clients ("pforte-…", after these)
+            ids = [item["clientId"] for item in body["items"] if not item["clientId"].startswith("pforte-")]
             expected = [client_id(i) for i in range(seen, min(seen + PAGE, n))]
             if ids != expected:
                 raise AssertionError(f"page at {seen}: got {ids[:3]}…, expected {expected[:3]}…")

@@ -24,6 +24,8 @@ from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
+from pforte.web.consoles import account
+from pforte.web.consoles import admin as admin_console
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
 from pforte.web.protocol.cors import CorsMiddleware
@@ -99,6 +101,19 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/consent", authorize.consent, methods=["POST"]),
             Route("/t/{slug}/userinfo", userinfo, methods=["GET", "POST"]),
             Route("/t/{slug}/logout", authorize.logout, methods=["GET", "POST"]),
+            Route("/t/{slug}/account", account.home, methods=["GET"]),
+            Route("/t/{slug}/account/", account.home, methods=["GET"]),
+            Route("/t/{slug}/account/callback", account.callback, methods=["GET"]),
+            Route("/t/{slug}/account/withdraw", account.withdraw, methods=["POST"]),
+            Route("/t/{slug}/account/sign-out", account.sign_out, methods=["POST"]),
+            Route("/admin", admin_console.root, methods=["GET"]),
+            Route("/admin/", admin_console.root, methods=["GET"]),
+            Route("/t/{slug}/admin", admin_console.home, methods=["GET"]),
+            Route("/t/{slug}/admin/", admin_console.home, methods=["GET"]),
+            Route("/t/{slug}/admin/callback", admin_console.callback, methods=["GET"]),
+            Route("/t/{slug}/admin/sign-out", admin_console.sign_out, methods=["POST"]),
+            Route("/t/{slug}/admin/{tenant}/applications", admin_console.applications, methods=["GET"]),
+            Route("/t/{slug}/admin/{tenant}/applications/bulk", admin_console.bulk, methods=["POST"]),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),

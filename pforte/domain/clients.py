@@ -73,6 +73,9 @@ class ClientSpec:
         return frozenset(s for s in self.allowed_scopes if permissions.is_permission(s))
 
 
+# How the console's list can be sorted: by name, by clientId, newest first.
+LIST_SORTS: Final = ("name", "clientId", "created")
+
 SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(ClientSpec))
 # Every field's default. ``clientId`` has none (it is required), so it is empty here.
 CLIENT_DEFAULTS: Final = ClientSpec(client_id="")

@@ -20,6 +20,7 @@ from pforte.domain.principal import Principal
 from pforte.domain.roles import ADMIN_ROLE
 from pforte.domain.users import UserSpec
 from pforte.services import audit
+from pforte.services.consoles import ensure_console_clients
 from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, SecretRequest, issue_api_key, issue_secret
 from pforte.services.tenants import TenantCreate, insert_tenant
@@ -128,6 +129,7 @@ async def initialise(ctx: Context) -> BootstrapCredentials | None:
         created = None
     await ensure_bootstrap_client(ctx)
     await ensure_bootstrap_admin(ctx)
+    await ensure_console_clients(ctx)
     return created
 
 

@@ -11,13 +11,15 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError
 
-from pforte.domain.clients import Client, ClientSpec, validate
+from pforte.domain.clients import LIST_SORTS, Client, ClientSpec, validate
 from pforte.domain.clock import utcnow
+from pforte.domain.consoles import BUILTIN_CLIENT_IDS, MANAGED_FIELDS
 from pforte.domain.errors import Conflict, Invalid, NotFound
 from pforte.domain.events import Event, EventName
 from pforte.domain.ids import new_id
 from pforte.domain.pagination import Page, check_limit
 from pforte.domain.principal import Principal
+from pforte.domain.text import has_control
 from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.credentials import CreatedSecret, SecretRequest, issue_secret
@@ -37,6 +39,8 @@ async def create_client(
         async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
             session, tenant = unit.session, unit.tenant
             spec = validate(spec, tenant_slug=tenant.slug)
+            if spec.client_id in BUILTIN_CLIENT_IDS:
+                raise Conflict(f"the clientId {spec.client_id!r} is reserved for a built-in console client")
             principal.require_all(spec.permissions())
             await require_role(session, tenant, spec.restrict_to_role, field="restrictToRole")
             repo = ClientRepo(session)
@@ -139,6 +143,13 @@ async def patch_client(
     )
 
 
+def _keep_managed(old: ClientSpec, new: ClientSpec) -> None:
+    """The server sets what a console's client needs to work (``domain.consoles``)."""
+    for name in MANAGED_FIELDS:
+        if getattr(new, name) != getattr(old, name):
+            raise Invalid(to_camel(name), "is set by the server for a built-in console client")
+
+
 async def _update(
     ctx: Context,
     principal: Principal,
@@ -157,6 +168,8 @@ async def _update(
         if new.client_id != client_id:
             raise Invalid("clientId", "cannot be changed; create a new client instead")
         new = validate(new, tenant_slug=unit.tenant.slug)
+        if client_id in BUILTIN_CLIENT_IDS:
+            _keep_managed(old, new)
         if new.restrict_to_role != old.restrict_to_role:
             await require_role(unit.session, unit.tenant, new.restrict_to_role, field="restrictToRole")
         # Only what the change adds is a grant; what the client already holds is not.
@@ -185,6 +198,8 @@ async def delete_client(
 ) -> None:
     """Its secrets and API keys go with it (ON DELETE CASCADE), and stop working at once."""
     async with client_unit(ctx, principal, tenant_ref, client_id, WRITE, if_match=if_match) as unit:
+        if client_id in BUILTIN_CLIENT_IDS:
+            raise Conflict(f"{client_id!r} is a built-in console client and cannot be deleted")
         principal.require_all(spec_of(unit.client).permissions())
         if not await ClientRepo(unit.session).delete(unit.tenant.id, client_id):
             raise NotFound(f"client {client_id!r} does not exist in tenant {unit.tenant.slug!r}")
@@ -194,3 +209,27 @@ async def delete_client(
             actor=principal.actor,
             event=Event(EventName.CLIENT_DELETED, "client", client_id),
         )
+
+
+async def search_clients(
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    *,
+    query: str,
+    sort: str,
+    cursor: str | None,
+    limit: int | None,
+) -> Page[Client]:
+    """The console's list: clientId or name starting with ``query`` (any case), sorted by
+    ``sort`` ("name", "clientId", "created": newest first), keyset pages."""
+    if sort not in LIST_SORTS:
+        raise Invalid("sort", f"must be one of {', '.join(LIST_SORTS)}")
+    if len(query) > 200 or has_control(query):
+        raise Invalid("q", "must be at most 200 characters, without control characters")
+    async with tenant_read(ctx, principal, tenant_ref, READ) as unit:
+        size = check_limit(limit, ctx.settings.page_size_max)
+        page = await ClientRepo(unit.session).listing(
+            unit.tenant.id, query=query.strip(), sort=sort, cursor=cursor, limit=size
+        )
+    return page.map(client_of)

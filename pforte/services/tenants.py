@@ -18,6 +18,7 @@ from pforte.domain.principal import Principal
 from pforte.domain.tenants import Tenant
 from pforte.security.keys import ALGORITHMS
 from pforte.services import audit, changes, keys
+from pforte.services.consoles import insert_console_clients
 from pforte.services.context import Context
 from pforte.services.keys import KeyState, create_signing_key
 from pforte.services.records import tenant_of
@@ -71,6 +72,7 @@ async def insert_tenant(
     )
     create_signing_key(session, sealer=ctx.sealer, tenant=tenant, actor=actor)
     insert_admin_role(session, tenant)
+    insert_console_clients(session, ctx.settings, tenant, actor)
     return tenant
 
 

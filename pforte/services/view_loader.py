@@ -56,6 +56,7 @@ class ViewLoader:
             audience=platform_audience(self.settings.public_url),
             signing_alg=row.signing_alg,
             keys=tuple(keys),
+            display_name=row.display_name,
         )
 
     async def client(self, tenant_id: uuid.UUID, client_id: str) -> ClientView | None:

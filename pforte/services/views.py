@@ -41,6 +41,11 @@ class TenantView:
     audience: str  # the platform APIs' audience, the default of its tokens (RFC 8707)
     signing_alg: str  # the algorithm of its keys (discovery)
     keys: tuple[KeyView, ...]
+    display_name: str = ""  # shown on its pages ("" for the slug)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.slug
 
     def signing_key(self, now: datetime) -> KeyView | None:
         return signing_keys.signing_key(self.keys, now)

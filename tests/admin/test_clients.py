@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pforte.domain import credentials as cred
+from pforte.domain.consoles import BUILTIN_CLIENT_IDS
 from pforte.services import roles as role_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
@@ -617,8 +618,8 @@ async def test_every_allowed_client_id_is_addressable(
 async def test_list_walks_every_client_in_client_id_order(
     client: httpx.AsyncClient, admin: dict[str, str], tenant: str
 ) -> None:
-    ids = ["m-app", "B-app", "a-app", "z~app", "0-app", "a.app", "Z-app"]
-    for client_id in ids:
+    ids = ["m-app", "B-app", "a-app", "z~app", "0-app", "a.app", "Z-app", *BUILTIN_CLIENT_IDS]
+    for client_id in ids[: -len(BUILTIN_CLIENT_IDS)]:
         await create(client, admin, tenant, clientId=client_id)
 
     seen: list[str] = []
@@ -637,29 +638,32 @@ async def test_list_walks_every_client_in_client_id_order(
             break
         assert isinstance(page["next"], str)
         params = {"limit": "2", "cursor": page["next"]}
-    assert seen == sorted(ids)
-    assert pages == 4
+    assert seen == sorted(ids)  # the consoles' built-in clients are listed like any other
+    assert pages == 5
 
 
 async def test_list_with_a_page_that_fits_exactly_ends_with_null(
     client: httpx.AsyncClient, admin: dict[str, str], tenant: str
 ) -> None:
-    for client_id in ("one", "two"):
+    for client_id in ("zz-one", "zz-two"):  # after the built-in "pforte-…" clients
         await create(client, admin, tenant, clientId=client_id)
-    first = await client.get(clients_url(tenant), params={"limit": "1"}, headers=admin)
+    first = await client.get(clients_url(tenant), params={"limit": "3"}, headers=admin)
     second = await client.get(
         clients_url(tenant), params={"limit": "1", "cursor": first.json()["next"]}, headers=admin
     )
-    assert [i["clientId"] for i in first.json()["items"]] == ["one"]
+    assert [i["clientId"] for i in first.json()["items"]] == [*sorted(BUILTIN_CLIENT_IDS), "zz-one"]
     assert first.json()["next"] is not None
-    assert [i["clientId"] for i in second.json()["items"]] == ["two"]
+    assert [i["clientId"] for i in second.json()["items"]] == ["zz-two"]
     assert second.json()["next"] is None
 
 
-async def test_list_of_an_empty_tenant(client: httpx.AsyncClient, admin: dict[str, str], tenant: str) -> None:
+async def test_list_of_a_new_tenant_holds_only_the_consoles_clients(
+    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+) -> None:
     response = await client.get(clients_url(tenant), headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"items": [], "next": None}
+    assert [c["clientId"] for c in response.json()["items"]] == sorted(BUILTIN_CLIENT_IDS)
+    assert response.json()["next"] is None
 
 
 async def test_list_shows_only_the_tenants_own_clients(
@@ -668,7 +672,7 @@ async def test_list_shows_only_the_tenants_own_clients(
     other = await make_tenant(ctx)
     mine = await create(client, admin, tenant)
     await create(client, admin, other)
-    items = await list_all(client, admin, tenant)
+    items = [i for i in await list_all(client, admin, tenant) if i["clientId"] not in BUILTIN_CLIENT_IDS]
     assert [i["id"] for i in items] == [mine["id"]]
     assert "secret" not in items[0]
     assert mine["secret"]["value"] not in repr(items)

@@ -125,7 +125,7 @@ async def test_trailing_slash_is_the_same_resource_without_redirect(
     assert with_slash.json() == without.json()
     listed = await client.get(f"/api/admin/v1/tenants/{tenant}/clients/", headers=admin)
     assert listed.status_code == 200
-    assert [c["clientId"] for c in listed.json()["items"]] == ["slashed"]
+    assert "slashed" in [c["clientId"] for c in listed.json()["items"]]
 
 
 async def test_request_id_is_echoed_when_well_formed(

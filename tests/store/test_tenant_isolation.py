@@ -18,7 +18,7 @@ import importlib
 import inspect
 import pkgutil
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pforte.store.repos
 from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
+from pforte.domain.consoles import BUILTIN_CLIENT_IDS
 from pforte.domain.errors import Unavailable
 from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
@@ -100,6 +101,11 @@ class World:
         return self.secret_id if repo is SecretRepo else self.api_key_id
 
 
+def own(rows: Sequence[ClientRow]) -> list[ClientRow]:
+    """The clients a test made: every tenant also has the consoles' built-in ones."""
+    return [r for r in rows if r.client_id not in BUILTIN_CLIENT_IDS]
+
+
 async def tenant_id(ctx: Context, slug: str) -> uuid.UUID:
     async with ctx.db.transaction() as session:
         row = await TenantRepo(session).get(slug)
@@ -153,9 +159,10 @@ async def test_client_page_is_scoped(ctx: Context, world: World) -> None:
     async with ctx.db.transaction() as session:
         repo = ClientRepo(session)
         b_page = await repo.page(world.b, cursor=None, limit=50)
-        assert (b_page.items, b_page.next) == ([], None)
+        assert (own(b_page.items), b_page.next) == ([], None)
+        assert {r.tenant_id for r in b_page.items} == {world.b}
         a_page = await repo.page(world.a, cursor=None, limit=50)
-        assert [r.id for r in a_page.items] == [world.client_pk]
+        assert [r.id for r in own(a_page.items)] == [world.client_pk]
         assert a_page.next is None
 
 
@@ -163,8 +170,8 @@ async def test_client_page_is_scoped(ctx: Context, world: World) -> None:
 async def test_client_count_is_scoped(ctx: Context, world: World) -> None:
     async with ctx.db.transaction() as session:
         repo = ClientRepo(session)
-        assert await repo.count(world.b) == 0
-        assert await repo.count(world.a) == 1
+        assert await repo.count(world.b) == len(BUILTIN_CLIENT_IDS)
+        assert await repo.count(world.a) == len(BUILTIN_CLIENT_IDS) + 1
 
 
 @covers("ClientRepo.delete")
@@ -212,8 +219,8 @@ async def test_client_lock_is_scoped(ctx: Context, world: World) -> None:
 async def test_client_enabled_is_scoped(ctx: Context, world: World) -> None:
     async with ctx.db.transaction() as session:
         repo = ClientRepo(session)
-        assert await repo.enabled(world.b) == []
-        assert [r.id for r in await repo.enabled(world.a)] == [world.client_pk]
+        assert own(await repo.enabled(world.b)) == []
+        assert [r.id for r in own(await repo.enabled(world.a))] == [world.client_pk]
 
 
 @covers("ClientRepo.add")
@@ -230,7 +237,8 @@ async def test_client_add_through_the_service_is_scoped(ctx: Context, world: Wor
         assert a_row is not None and b_again is not None
         assert (a_row.id, a_row.client_name) == (world.client_pk, None)
         assert (b_again.id, b_again.client_name) == (b_row.id, "B's")
-        assert (await repo.count(world.a), await repo.count(world.b)) == (1, 1)
+        builtin = len(BUILTIN_CLIENT_IDS)
+        assert (await repo.count(world.a), await repo.count(world.b)) == (builtin + 1, builtin + 1)
 
 
 # SecretRepo and ApiKeyRepo ---------------------------------------------------------------------
@@ -359,14 +367,18 @@ async def test_audit_list_is_scoped(ctx: Context, world: World) -> None:
         a_events, b_events = await repo.list(world.a), await repo.list(world.b)
     assert {e.tenant_id for e in a_events} == {world.a}
     assert {e.tenant_id for e in b_events} == {world.b}
-    assert sorted(e.name for e in a_events) == [
-        "api_key.created",
-        "client.created",
-        "client_secret.created",
-        "signing_key.created",
-        "tenant.created",
-    ]
-    assert sorted(e.name for e in b_events) == ["signing_key.created", "tenant.created"]
+    consoles = ["client.created"] * len(BUILTIN_CLIENT_IDS)  # the consoles' clients, made with the tenant
+    assert sorted(e.name for e in a_events) == sorted(
+        [
+            "api_key.created",
+            "client.created",
+            "client_secret.created",
+            "signing_key.created",
+            "tenant.created",
+            *consoles,
+        ]
+    )
+    assert sorted(e.name for e in b_events) == sorted(["signing_key.created", "tenant.created", *consoles])
     assert {e.target_id for e in b_events} & {CLIENT_ID, str(world.secret_id), str(world.api_key_id)} == set()
 
 
@@ -422,8 +434,11 @@ NOT_TENANT_SCOPED = {
     "TenantRepo.lock",
     "TenantRepo.add",
     "TenantRepo.delete",
-    # Cross-tenant jobs: automatic key rotation looks at every tenant.
+    # Cross-tenant jobs: automatic key rotation looks at every tenant; at start-up every
+    # tenant's built-in console clients are checked against the public URL.
     "TenantRepo.with_keys_older_than",
+    "TenantRepo.all",
+    "ClientRepo.across_tenants",
     # The change feed is not tenant-owned: every process learns of every tenant's changes.
     "ChangeRepo.prune",
     # Every process holds the whole deny-list, and expired entries go, whatever their tenant.
@@ -857,3 +872,54 @@ async def test_refresh_tokens_are_scoped(ctx: Context, signed: Signed) -> None:
             row = await repo.get(a, "rt-" + signed.code_hash)
             assert row is not None and row.revoked_at is not None
             row.revoked_at = None  # for the next method
+
+
+@covers(
+    "ConsentRepo.of_user",
+    "ClientRepo.for_account",
+    "RefreshTokenRepo.live_clients_of_user",
+    "RefreshTokenRepo.revoke_of_user_client",
+)
+async def test_the_account_consoles_reads_are_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, user = signed.people.world.a, signed.people.world.b, signed.people.user_id
+    pk, now = signed.people.world.client_pk, utcnow()
+    async with ctx.db.transaction() as session:
+        session.add(
+            RefreshTokenRow(
+                id=uuid.uuid4(),
+                tenant_id=a,
+                token_hash="rt-account-" + signed.code_hash,
+                family_id=uuid.uuid4(),
+                client_pk=pk,
+                user_id=user,
+                session_id=signed.session_id,
+                scopes=["openid"],
+                auth_time=now,
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+        )
+    async with ctx.db.transaction() as session:
+        assert await ConsentRepo(session).of_user(b, user) == []
+        assert await ClientRepo(session).for_account(b, [pk]) == []
+        assert await RefreshTokenRepo(session).live_clients_of_user(b, user, now) == set()
+        assert await RefreshTokenRepo(session).revoke_of_user_client(b, user, pk, now) == 0
+    async with ctx.db.transaction() as session:
+        assert [c.client_pk for c in await ConsentRepo(session).of_user(a, user)] == [pk]
+        assert [c.id for c in await ClientRepo(session).for_account(a, [pk])] == [pk]
+        assert await RefreshTokenRepo(session).live_clients_of_user(a, user, now) == {pk}
+        assert await RefreshTokenRepo(session).revoke_of_user_client(a, user, pk, now) == 1
+    async with ctx.db.transaction() as session:
+        assert await RefreshTokenRepo(session).live_clients_of_user(a, user, now) == set()
+
+
+@covers("ClientRepo.listing")
+async def test_client_listing_is_scoped(ctx: Context, world: World) -> None:
+    async with ctx.db.transaction() as session:
+        repo = ClientRepo(session)
+        for sort in ("name", "clientId", "created"):
+            b_page = await repo.listing(world.b, query="", sort=sort, cursor=None, limit=50)
+            assert own(b_page.items) == [] and {r.tenant_id for r in b_page.items} == {world.b}
+            assert (await repo.listing(world.b, query="isol", sort=sort, cursor=None, limit=50)).items == []
+            a_page = await repo.listing(world.a, query="ISOL", sort=sort, cursor=None, limit=50)
+            assert [r.id for r in a_page.items] == [world.client_pk]

@@ -405,7 +405,7 @@ def placeholders(message: str) -> set[str]:
 def test_both_languages_of_a_message_name_the_same_placeholders(key: str) -> None:
     names = placeholders(MESSAGES["en"][key])
     assert placeholders(MESSAGES["de"][key]) == names
-    assert names <= {"client", "tenant", "seconds", "status"}
+    assert names <= {"client", "tenant", "seconds", "status", "name"}
     for locale in LOCALES:
         text = translate(key, locale=locale, **dict.fromkeys(names, "X"))
         assert text.strip() == text and text and "<" not in text and "{" not in text

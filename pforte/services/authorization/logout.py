@@ -96,7 +96,7 @@ async def _logout(
         sealed = pending.seal(ctx.request_sealer, params, slug=slug, csrf=browser.csrf, now=now)
         return LogoutPage(tenant_name, sealed, ui_locales)
     if signed_in is not None:
-        await _end(ctx, tenant, signed_in)
+        await end_session(ctx, tenant, signed_in)
     if target is not None:
         state = state_of(params)
         query = urlencode({"state": state}) if state else ""
@@ -135,7 +135,8 @@ async def _tenant_and_client(
     return (row.display_name if row is not None else tenant.slug), client
 
 
-async def _end(ctx: Context, tenant: TenantView, signed_in: sessions.SignedIn) -> None:
+async def end_session(ctx: Context, tenant: TenantView, signed_in: sessions.SignedIn) -> None:
+    """Sign out: the session ends, its refresh tokens are revoked, back-channel logout goes out."""
     now = ctx.clock()
     async with ctx.db.transaction() as session:
         repo = SessionRepo(session)

@@ -35,27 +35,49 @@ class Expired(Exception):
     """The form is too old, altered, from another tenant or from another browser."""
 
 
-def _context(slug: str, csrf: str) -> str:
-    return f"pforte-authorization-request:{slug}:{csrf}"
+PURPOSE = "pforte-authorization-request"
 
 
-def seal(sealer: KeySealer, params: Mapping[str, str], *, slug: str, csrf: str, now: datetime) -> str:
+def _context(purpose: str, slug: str, csrf: str) -> str:
+    return f"{purpose}:{slug}:{csrf}"
+
+
+def seal(
+    sealer: KeySealer,
+    params: Mapping[str, str],
+    *,
+    slug: str,
+    csrf: str,
+    now: datetime,
+    purpose: str = PURPOSE,
+) -> str:
+    """``purpose`` separates what is sealed for different uses (a console's cookies use this
+    too): a value sealed for one purpose never opens for another."""
     plain = orjson.dumps({"p": dict(params), "t": int(now.timestamp())})
-    return base64.urlsafe_b64encode(sealer.seal(plain, context=_context(slug, csrf))).decode("ascii")
+    return base64.urlsafe_b64encode(sealer.seal(plain, context=_context(purpose, slug, csrf))).decode("ascii")
 
 
-def unseal(sealer: KeySealer, value: str, *, slug: str, csrf: str, now: datetime) -> Pending:
+def unseal(
+    sealer: KeySealer,
+    value: str,
+    *,
+    slug: str,
+    csrf: str,
+    now: datetime,
+    purpose: str = PURPOSE,
+    lifetime: int = LIFETIME,
+) -> Pending:
     if not value or len(value) > MAX_SEALED:
         raise Expired("no pending request")
     try:
         sealed = base64.urlsafe_b64decode(value.encode("ascii"))
-        data = orjson.loads(sealer.open(sealed, context=_context(slug, csrf)))
+        data = orjson.loads(sealer.open(sealed, context=_context(purpose, slug, csrf)))
     except (InvalidTag, ValueError, binascii.Error, UnicodeError, orjson.JSONDecodeError):
         raise Expired("the pending request is not one of ours") from None
     params, issued = data.get("p"), data.get("t")
     if not isinstance(params, dict) or not isinstance(issued, int):
         raise Expired("the pending request is malformed")
-    if not 0 <= int(now.timestamp()) - issued <= LIFETIME:
+    if not 0 <= int(now.timestamp()) - issued <= lifetime:
         raise Expired("the pending request has expired")
     return Pending(params={str(k): str(v) for k, v in params.items()}, issued=issued)
 

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
+import orjson
+from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pforte.domain.pagination import Page
+from pforte.domain.errors import Invalid
+from pforte.domain.pagination import Page, decode_cursor, encode_cursor
 from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select
@@ -62,6 +68,56 @@ class ClientRepo:
         )
         return {origin for origins in (await self.session.scalars(stmt)).all() for origin in origins}
 
+    async def across_tenants(self, client_ids: Collection[str]) -> list[ClientRow]:
+        """The clients with these ids in every tenant (the consoles' built-in clients, checked
+        at start-up)."""
+        stmt = select(ClientRow).where(ClientRow.client_id.in_(list(client_ids)))
+        return list((await self.session.scalars(stmt)).all())
+
+    async def for_account(self, tenant_id: uuid.UUID, pks: Collection[uuid.UUID]) -> list[ClientRow]:
+        """The clients a user's account console lists: those shown there always
+        (``showInAccountConsole``) and those among ``pks`` (granted or in use), by name."""
+        listed = ClientRow.show_in_account_console.is_(True) & ClientRow.enabled.is_(True)
+        wanted = or_(listed, ClientRow.id.in_(list(pks))) if pks else listed
+        stmt = scoped_select(ClientRow, tenant_id).where(wanted).order_by(ClientRow.client_id)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def listing(
+        self, tenant_id: uuid.UUID, *, query: str, sort: str, cursor: str | None, limit: int
+    ) -> Page[ClientRow]:
+        """A page of the tenant's clients whose clientId or name starts with ``query`` (any case),
+        ordered by ``sort`` ("name", "clientId", or "created": newest first)."""
+        keys: tuple[Any, ...] = {
+            "name": (NAME_KEY, ClientRow.client_id),
+            "clientId": (ClientRow.client_id,),
+            "created": (ClientRow.created_at, ClientRow.client_id),
+        }[sort]
+        stmt = scoped_select(ClientRow, tenant_id)
+        if query:
+            folded = query.lower()
+            stmt = stmt.where(
+                or_(_prefix(func.lower(ClientRow.client_id), folded), _prefix(NAME_KEY, folded))
+            )
+        after = _after(cursor, len(keys), timestamp=sort == "created")
+        descending = sort == "created"
+        if after is not None:
+            position = tuple_(*keys)
+            stmt = stmt.where(position < tuple_(*after) if descending else position > tuple_(*after))
+        order = [k.desc() for k in keys] if descending else list(keys)
+        rows = list((await self.session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = None
+        if more:
+            last = rows[-1]
+            values: list[str] = {
+                "name": [(last.client_name or last.client_id).lower(), last.client_id],
+                "clientId": [last.client_id],
+                "created": [last.created_at.isoformat(), last.client_id],
+            }[sort]
+            next_cursor = encode_cursor(orjson.dumps(values).decode())
+        return Page(items=rows, next=next_cursor)
+
     async def count(self, tenant_id: uuid.UUID) -> int:
         return int(await self.session.scalar(scoped_count(ClientRow, tenant_id)) or 0)
 
@@ -75,3 +131,33 @@ class ClientRepo:
             .returning(ClientRow.id)
         )
         return result.first() is not None
+
+
+# The console's list: sort orders over an index each, keyset pages, a prefix search. -------------
+
+NAME_KEY = func.lower(func.coalesce(ClientRow.client_name, ClientRow.client_id))
+
+
+def _prefix(column: ColumnElement[str], query: str) -> ColumnElement[bool]:
+    """``column`` starts with ``query``: a range, so that a btree index serves it on both
+    databases (LIKE 'q%' does not, under PostgreSQL's default collation)."""
+    upper = query[:-1] + chr(ord(query[-1]) + 1)
+    return and_(column >= query, column < upper)
+
+
+def _after(cursor: str | None, size: int, *, timestamp: bool) -> list[Any] | None:
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    try:
+        values = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        values = None
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) for v in values):
+        raise Invalid("cursor", "is not a cursor this server issued")
+    if timestamp:
+        try:
+            values[0] = datetime.fromisoformat(values[0])
+        except ValueError:
+            raise Invalid("cursor", "is not a cursor this server issued") from None
+    return values

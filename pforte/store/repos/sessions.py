@@ -121,6 +121,10 @@ class ConsentRepo:
             )
         )
 
+    async def of_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[ConsentRow]:
+        stmt = scoped_select(ConsentRow, tenant_id).where(ConsentRow.user_id == user_id)
+        return list((await self.session.scalars(stmt)).all())
+
     async def delete(self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID) -> bool:
         result = await self.session.execute(
             scoped_delete(ConsentRow, tenant_id)
@@ -173,6 +177,39 @@ class RefreshTokenRepo:
         result = await self.session.execute(
             scoped_update(RefreshTokenRow, tenant_id)
             .where(RefreshTokenRow.user_id == user_id, RefreshTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .returning(RefreshTokenRow.id)
+        )
+        return len(result.all())
+
+    async def live_clients_of_user(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, now: datetime
+    ) -> set[uuid.UUID]:
+        """The clients holding a live refresh token of the user (offline access in use)."""
+        stmt = (
+            scoped_select(RefreshTokenRow, tenant_id)
+            .with_only_columns(RefreshTokenRow.client_pk)
+            .where(
+                RefreshTokenRow.user_id == user_id,
+                RefreshTokenRow.used_at.is_(None),
+                RefreshTokenRow.revoked_at.is_(None),
+                RefreshTokenRow.expires_at > now,
+            )
+            .distinct()
+        )
+        return set((await self.session.scalars(stmt)).all())
+
+    async def revoke_of_user_client(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID, at: datetime
+    ) -> int:
+        """Revoke the user's refresh tokens of one client (access withdrawn); how many."""
+        result = await self.session.execute(
+            scoped_update(RefreshTokenRow, tenant_id)
+            .where(
+                RefreshTokenRow.user_id == user_id,
+                RefreshTokenRow.client_pk == client_pk,
+                RefreshTokenRow.revoked_at.is_(None),
+            )
             .values(revoked_at=at)
             .returning(RefreshTokenRow.id)
         )

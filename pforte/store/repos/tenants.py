@@ -58,6 +58,10 @@ class TenantRepo:
         )
         return list((await self.session.scalars(stmt)).all())
 
+    async def all(self) -> list[TenantRow]:
+        """Every tenant, by slug (start-up work across tenants: the consoles' clients)."""
+        return list((await self.session.scalars(select(TenantRow).order_by(TenantRow.slug))).all())
+
     def add(self, row: TenantRow) -> None:
         self.session.add(row)
 

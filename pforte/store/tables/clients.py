@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pforte.store.base import Base, TenantOwned
@@ -13,8 +13,26 @@ from pforte.store.base import Base, TenantOwned
 
 class ClientRow(TenantOwned, Base):
     __tablename__ = "clients"
-    # The unique (tenant_id, client_id) index also serves keyset pagination of a tenant's clients.
-    __table_args__ = (UniqueConstraint("tenant_id", "client_id"),)
+    # The unique (tenant_id, client_id) index also serves keyset pagination of a tenant's clients;
+    # the console's list sorts and searches by name and by creation (``ClientRepo.listing``), and
+    # the account console reads the few shown there always.
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "client_id"),
+        Index(
+            "ix_clients_tenant_id_sort_name",
+            "tenant_id",
+            text("lower(coalesce(client_name, client_id))"),
+            "client_id",
+        ),
+        Index("ix_clients_tenant_id_lower_client_id", "tenant_id", text("lower(client_id)")),
+        Index("ix_clients_tenant_id_created_at", "tenant_id", "created_at", "client_id"),
+        Index(
+            "ix_clients_tenant_id_account_console",
+            "tenant_id",
+            postgresql_where=text("show_in_account_console"),
+            sqlite_where=text("show_in_account_console"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(128))

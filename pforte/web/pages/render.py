@@ -30,10 +30,15 @@ CONTEXT: dict[str, frozenset[str]] = {
     "denied.html": BASE_CONTEXT | {"client_name", "continue_url"},
     "logout.html": BASE_CONTEXT | {"action", "csrf_token", "hidden"},
     "signed_out.html": BASE_CONTEXT,
+    "account.html": BASE_CONTEXT
+    | {"account", "applications", "notice", "csrf_token", "withdraw_action", "sign_out_action"},
 }
 
 # the names the forms post themselves; ``hidden`` must not shadow them
 FORM_FIELDS = frozenset({"csrf_token", "username", "password", "decision", "remember"})
+
+# what account.html accepts as ``notice``
+ACCOUNT_NOTICES = frozenset({None, "account.withdrawn", "account.nothing_withdrawn"})
 
 # the message keys sign_in.html accepts as ``error``
 SIGN_IN_ERRORS = frozenset({"sign_in.failed"})
@@ -95,5 +100,7 @@ def _check(template: str, context: Mapping[str, object]) -> None:
         raise ValueError(f"hidden must not carry the form's own fields {sorted(shadowed)}")
     if template == "sign_in.html" and context["error"] is not None and context["error"] not in SIGN_IN_ERRORS:
         raise ValueError(f"sign-in error must be None or one of {sorted(SIGN_IN_ERRORS)}")
+    if template == "account.html" and context["notice"] not in ACCOUNT_NOTICES:
+        raise ValueError(f"notice must be one of {sorted(map(str, ACCOUNT_NOTICES))}")
     if template == "error.html" and context["title_key"] not in ERROR_TITLE_KEYS:
         raise ValueError(f"title_key must be one of {ERROR_TITLE_KEYS}")
