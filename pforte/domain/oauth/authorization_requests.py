@@ -142,6 +142,31 @@ def trusted_redirect(params: Mapping[str, str], client: AuthorizingClient) -> st
     return redirect_uri
 
 
+# What ``parse`` reads; the rest is ignored ("The authorization server MUST ignore unrecognized
+# request parameters", RFC 6749 §3.1), so the sign-in form carries only these.
+PARAMETERS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "code_challenge",
+        "code_challenge_method",
+        "prompt",
+        "max_age",
+        "login_hint",
+        "ui_locales",
+        "response_mode",
+    }
+)
+
+
+def recognised(params: Mapping[str, str]) -> dict[str, str]:
+    return {name: value for name, value in params.items() if name in PARAMETERS}
+
+
 def parse(params: Mapping[str, str], client: AuthorizingClient, *, redirect_uri: str) -> AuthorizationRequest:
     """The request made by ``params`` for ``client``, whose ``redirect_uri`` ``trusted_redirect``
     returned. Raises the ``OAuthError`` to send to that URI."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -30,7 +30,13 @@ from pforte.domain.ids import is_client_id, is_slug
 from pforte.domain.oauth import authorization_requests as requests
 from pforte.domain.oauth.authorization_requests import AuthorizationRequest, UntrustedRequest
 from pforte.domain.oauth.authorization_responses import error_redirect, success_redirect
-from pforte.domain.oauth.errors import AccessDenied, ConsentRequired, LoginRequired, OAuthError
+from pforte.domain.oauth.errors import (
+    AccessDenied,
+    ConsentRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+)
 from pforte.domain.oauth.user_scopes import granted_user_scopes
 from pforte.domain.text import has_control
 from pforte.services import audit, sessions
@@ -92,6 +98,14 @@ async def authorize(ctx: Context, slug: str, params: Mapping[str, str], browser:
         request = requests.parse(found.params, found.client, redirect_uri=found.redirect_uri)
     except OAuthError as exc:
         return found.error(exc)
+    # What the forms carry is sealed: it must fit (the recognised parameters only; a request
+    # whose own values are that long is refused here, not after the password).
+    found = replace(found, params=requests.recognised(found.params))
+    if (
+        len(pending.seal(ctx.request_sealer, found.params, slug=slug, csrf=browser.csrf, now=now))
+        > pending.MAX_SEALED
+    ):
+        return found.error(InvalidRequest("the authorization request is too large"))
     signed_in = await sessions.current(ctx, found.tenant, browser.session_cookie, now)
     if signed_in is None or _must_sign_in(request, signed_in, now):
         if "none" in request.prompt:
