@@ -69,6 +69,11 @@ async def method_not_allowed(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Method Not Allowed", status_code=405, headers={"Allow": allow})
 
 
+async def favicon(_request: Request) -> Response:
+    """No icon, said without an error (a browser asks every page's origin for one)."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 async def home(_request: Request) -> Response:
     return RedirectResponse(f"{PREFIX}/docs")
 
@@ -95,6 +100,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         routes=[
             Route("/", home),
             Route("/healthz", health),
+            Route("/favicon.ico", favicon, methods=["GET"]),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/authorize", authorize.authorize, methods=["GET", "POST"]),
             Route("/t/{slug}/sign-in", authorize.sign_in, methods=["POST"]),
@@ -114,6 +120,17 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/admin/sign-out", admin_console.sign_out, methods=["POST"]),
             Route("/t/{slug}/admin/{tenant}/applications", admin_console.applications, methods=["GET"]),
             Route("/t/{slug}/admin/{tenant}/applications/bulk", admin_console.bulk, methods=["POST"]),
+            Route("/t/{slug}/admin/{tenant}/applications/new", admin_console.catalogue, methods=["GET"]),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/new/{kind}",
+                admin_console.new_application,
+                methods=["GET", "POST"],
+            ),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}",
+                admin_console.application,
+                methods=["GET", "POST"],
+            ),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),

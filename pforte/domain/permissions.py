@@ -20,62 +20,83 @@ class Permission:
     description_en: str
     description_de: str
     system_only: bool = False
+    # The checkbox's label (Bare.ID's "Event-API lesen"); the description goes beneath it.
+    title_en: str = ""
+    title_de: str = ""
 
 
 CATALOGUE: tuple[Permission, ...] = (
     Permission(
         "events:read",
         "Event and Metric API",
-        "Read the tenant's audit events and metrics.",
-        "Audit-Ereignisse und Metriken der Instanz lesen.",
+        "Read access to the Metric and Event API.",
+        "Lesezugriff auf die Metric und Event API.",
+        title_en="Read Event API",
+        title_de="Event-API lesen",
     ),
     Permission(
         "users:read",
         "User API",
-        "Read users and their attributes.",
-        "Benutzer und ihre Attribute lesen.",
+        "Read access to the /users API.",
+        "Lesezugriff auf die /users API.",
+        title_en="Read User API",
+        title_de="User-API lesen",
     ),
     Permission(
         "users.roles:read",
         "User API",
-        "Read the roles assigned to users.",
-        "Die Rollen der Benutzer lesen.",
+        "Read access to the /roles endpoints of the /users API.",
+        "Lesezugriff auf die /roles Endpunkte der /users API.",
+        title_en="Read User Roles API",
+        title_de="User-Roles-API lesen",
     ),
     Permission(
         "users:write",
         "User API",
-        "Create, change and delete users.",
-        "Benutzer anlegen, ändern und löschen.",
+        "Write access to the /users API.",
+        "Schreibzugriff auf die /users API.",
+        title_en="Write User API",
+        title_de="User-API schreiben",
     ),
     Permission(
         "users:impersonate",
         "User API",
-        "Act on behalf of a user (token exchange).",
-        "Im Namen eines Benutzers handeln (Token Exchange).",
+        "Access to user impersonation (token exchange).",
+        "Zugriff auf die User Impersonation (Token Exchange).",
+        title_en="User impersonation",
+        title_de="User Impersonation",
     ),
     Permission(
         "clients.roles:read",
         "Client API",
-        "Read the roles defined by clients.",
-        "Die Rollen der Clients lesen.",
+        "Read access to the /clients/{*}/roles API.",
+        "Lesezugriff auf die /clients/{*}/roles API.",
+        title_en="Read Client API access",
+        title_de="Client-API Zugriff lesen",
     ),
     Permission(
         "roles:write",
         "Role API",
-        "Create, change and delete roles and role assignments.",
-        "Rollen und Rollenzuweisungen anlegen, ändern und löschen.",
+        "Write access to the /roles API.",
+        "Schreibzugriff auf die /roles API.",
+        title_en="Write System API",
+        title_de="System-API schreiben",
     ),
     Permission(
         "clients:read",
         "Client API",
         "Read clients, their secrets' metadata and API keys' metadata.",
         "Clients sowie die Metadaten ihrer Secrets und API-Keys lesen.",
+        title_en="Read Client API",
+        title_de="Client-API lesen",
     ),
     Permission(
         "clients:write",
         "Client API",
         "Create, change and delete clients, secrets and API keys.",
         "Clients, Secrets und API-Keys anlegen, ändern und löschen.",
+        title_en="Write Client API",
+        title_de="Client-API schreiben",
     ),
     Permission(
         TENANTS_ADMIN,
@@ -83,6 +104,8 @@ CATALOGUE: tuple[Permission, ...] = (
         "Everything, in every tenant: create and delete tenants (system tenant only).",
         "Alles in jeder Instanz: Instanzen anlegen und löschen (nur Instanz 'system').",
         system_only=True,
+        title_en="Manage tenants",
+        title_de="Instanzen verwalten",
     ),
 )
 

@@ -27,8 +27,8 @@ async def test_catalogue_of_a_tenant_lists_every_permission_but_tenants_admin(
         "name": "events:read",
         "api": "Event and Metric API",
         "description": {
-            "en": "Read the tenant's audit events and metrics.",
-            "de": "Audit-Ereignisse und Metriken der Instanz lesen.",
+            "en": "Read access to the Metric and Event API.",
+            "de": "Lesezugriff auf die Metric und Event API.",
         },
     }
 

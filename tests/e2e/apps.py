@@ -59,12 +59,20 @@ def create_client(admin: httpx.Client, slug: str, client_id: str, **members: Any
 
 
 def create_user(
-    server: Server, slug: str, username: str, password: str, *, email: str | None = None
+    server: Server,
+    slug: str,
+    username: str,
+    password: str,
+    *,
+    email: str | None = None,
+    roles: tuple[str, ...] = (),
 ) -> uuid.UUID:
     """``pforte users create`` with the server's settings, the password on standard input."""
-    email_option = ["--email", email] if email is not None else []
+    options = ["--email", email] if email is not None else []
+    for role in roles:
+        options += ["--role", role]
     made = subprocess.run(
-        [*pforte_command(), "users", "create", "--tenant", slug, "--username", username, *email_option],
+        [*pforte_command(), "users", "create", "--tenant", slug, "--username", username, *options],
         input=f"{password}\n{password}\n",
         env=server.env,
         cwd=server.workdir,

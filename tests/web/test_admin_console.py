@@ -4,8 +4,10 @@ list (search, sort, pages, bulk actions) acting through the same services and au
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
 from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
+from pforte.services import roles as role_service
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
@@ -24,6 +27,7 @@ from tests.web.consoles import sign_in_to_console
 
 pytestmark = pytest.mark.anyio
 
+FORM = "application/x-www-form-urlencoded"
 ROW = re.compile(r'name="client_id" value="([^"]+)"')
 
 
@@ -201,9 +205,10 @@ async def test_bulk_refusals_change_nothing(ctx: Context, client: httpx.AsyncCli
     ):
         assert (await client.post(action, data=data)).status_code == 403
     # the built-in clients cannot be deleted: the service's refusal becomes the page's message
-    refused = await client.post(
+    refused = await post_form(
+        client,
         action,
-        data={
+        {
             "csrf_token": fields["csrf_token"],
             "back": fields["back"],
             "action": "delete-confirmed",
@@ -223,3 +228,154 @@ async def test_bulk_refusals_change_nothing(ctx: Context, client: httpx.AsyncCli
     assert set(BUILTIN_CLIENT_IDS) <= set(
         re.findall(r"pforte-[a-z-]+", (await client.get(fields["back"])).text)
     )
+
+
+# --- connect an application, and its settings -----------------------------------------------------
+
+
+async def ops_person(ctx: Context, tenant: str, permissions: list[str]) -> str:
+    """A person whose one role holds exactly ``permissions``."""
+    role = f"ops-{uuid.uuid4().hex[:4]}"
+    await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, tenant, name=role, description="operators", permissions=permissions
+    )
+    return await person(ctx, tenant, [role])
+
+
+def form_fields(page: str, marker: str = 'class="settings"') -> tuple[str, list[tuple[str, str]]]:
+    """The settings form as a browser would send it untouched: its action, and its fields
+    (inputs with their values, ticked checkboxes, selected options, text areas)."""
+    start = page.index(marker)
+    form = page[page.rindex("<form", 0, start) : page.index("</form>", start)]
+    action = html.unescape(re.search(r'action="([^"]+)"', form).group(1))  # type: ignore[union-attr]
+    fields: list[tuple[str, str]] = []
+    for tag in re.finditer(r"<input([^>]*)>", form):
+        attrs = dict(re.findall(r'(\w[\w-]*)="([^"]*)"', tag.group(1)))
+        if "name" not in attrs or "disabled" in tag.group(1).split():
+            continue
+        if attrs.get("type") == "checkbox" and " checked" not in tag.group(1):
+            continue
+        fields.append((attrs["name"], html.unescape(attrs.get("value", ""))))
+    for area in re.finditer(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, re.S):
+        fields.append((area.group(1), html.unescape(area.group(2))))
+    for select in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', select.group(2))
+        fields.append((select.group(1), chosen.group(1) if chosen else ""))
+    return action, fields
+
+
+async def post_form(http: httpx.AsyncClient, action: str, fields: list[tuple[str, str]]) -> httpx.Response:
+    return await http.post(action, content=urlencode(fields), headers={"content-type": FORM})
+
+
+def replaced(fields: list[tuple[str, str]], **values: str | list[str]) -> list[tuple[str, str]]:
+    kept = [(k, v) for k, v in fields if k not in values]
+    for name, value in values.items():
+        kept += [(name, v) for v in ([value] if isinstance(value, str) else value)]
+    return kept
+
+
+async def test_the_catalogue_offers_the_five_kinds(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    page = await client.get(f"/t/{tenant}/admin/{tenant}/applications/new")
+    assert page.status_code == 200 and "Connect application" in page.text
+    for kind in ("api-client", "web-app", "spa", "native", "api-keys"):
+        assert f'href="/t/{tenant}/admin/{tenant}/applications/new/{kind}"' in page.text
+    german = await client.get(
+        f"/t/{tenant}/admin/{tenant}/applications/new", headers={"Accept-Language": "de"}
+    )
+    assert "Applikation verbinden" in german.text and "Integration nur mit API-Keys" in german.text
+
+
+async def test_an_api_client_is_connected_and_its_secret_shown_once(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    username = await ops_person(ctx, tenant, ["clients:read", "clients:write", "events:read"])
+    await open_console(client, tenant, username)
+    form = await client.get(f"/t/{tenant}/admin/{tenant}/applications/new/api-client")
+    assert form.status_code == 200
+    # the seed's labels; what the person does not hold cannot be ticked
+    assert "Event-API lesen" not in form.text and "Read Event API" in form.text
+    assert re.search(r'value="users:read"[^>]*disabled', form.text)
+    assert not re.search(r'value="events:read"[^>]*disabled', form.text)
+    action, fields = form_fields(form.text)
+    fields = replaced(fields, client_id="reports", client_name="Reports", allowed_scopes=["events:read"])
+    created = await post_form(client, action, fields)
+    assert created.status_code == 201, created.text
+    secret = html.unescape(
+        re.search(r'id="secret-value" type="password" value="([^"]+)"', created.text).group(1)
+    )  # type: ignore[union-attr]
+    assert secret.startswith("pfs_") and "You will not see it again" in created.text
+    token = await client.post(
+        f"/t/{tenant}/token", data={"grant_type": "client_credentials"}, auth=("reports", secret)
+    )
+    assert token.status_code == 200 and token.json()["scope"] == "events:read"
+    page = await client.get(f"/t/{tenant}/admin/{tenant}/applications/reports")
+    assert page.status_code == 200 and secret not in page.text and "Reports" in page.text
+    [event] = await audit_events(ctx, "client.created", "reports")
+    assert event.actor.startswith("user:")
+
+
+async def test_validation_errors_show_at_the_field_and_store_nothing(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    username = await ops_person(ctx, tenant, ["clients:read", "clients:write"])
+    await open_console(client, tenant, username)
+    form = await client.get(f"/t/{tenant}/admin/{tenant}/applications/new/web-app")
+    action, fields = form_fields(form.text)
+    before = await snapshot(ctx)
+    bad_uri = await post_form(client, action, replaced(fields, client_id="web", redirect_uris="not a uri"))
+    assert bad_uri.status_code == 422
+    assert 'id="f-redirect_uris"' in bad_uri.text and 'aria-invalid="true"' in bad_uri.text
+    assert 'id="redirect_uris-error"' in bad_uri.text and "not a uri" in bad_uri.text
+    bad_number = await post_form(
+        client, action, replaced(fields, client_id="web", access_token_lifetime="soon")
+    )
+    assert bad_number.status_code == 422 and 'id="access_token_lifetime-error"' in bad_number.text
+    # a permission the person does not hold, sent by a forged form: refused by the service
+    forged_fields = replaced(
+        fields, client_id="web", redirect_uris="https://app.example.com/cb", allowed_scopes="users:write"
+    )
+    forged = await post_form(client, action, forged_fields)
+    assert forged.status_code == 403 and "users:write" in forged.text
+    taken_fields = replaced(fields, client_id=ADMIN.client_id, redirect_uris="https://app.example.com/cb")
+    taken = await post_form(client, action, taken_fields)
+    assert taken.status_code == 409 and 'id="client_id-error"' in taken.text
+    no_csrf = await post_form(client, action, [(k, v) for k, v in fields if k != "csrf_token"])
+    assert no_csrf.status_code == 403
+    assert await snapshot(ctx) == before
+
+
+async def test_settings_are_saved_audited_and_guarded_against_lost_updates(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await app(ctx, tenant, "crm", client_name="CRM", allowed_scopes=["events:read"])
+    username = await person(ctx, tenant, ["admin"])
+    await open_console(client, tenant, username)
+    page = await client.get(f"/t/{tenant}/admin/{tenant}/applications/crm")
+    action, fields = form_fields(page.text)
+    # untouched, the form stores what it showed
+    same = await post_form(client, action, fields)
+    assert same.status_code == 303
+    assert await audit_events(ctx, "client.updated", "crm") == []
+    saved = await post_form(
+        client, action, replaced(replaced(fields, version="2"), client_name="CRM 2", owner="Sales")
+    )
+    assert saved.status_code == 412  # the version shown was 1; the untouched save kept it at 1
+    fresh = await client.get(f"/t/{tenant}/admin/{tenant}/applications/crm")
+    action, fields = form_fields(fresh.text)
+    saved = await post_form(client, action, replaced(fields, client_name="CRM 2", owner="Sales"))
+    assert saved.status_code == 303 and saved.headers["location"].endswith("/applications/crm?saved=1")
+    shown = await client.get(saved.headers["location"])
+    assert "Saved." in shown.text and 'value="CRM 2"' in shown.text
+    [event] = await audit_events(ctx, "client.updated", "crm")
+    assert event.changes == {
+        "clientName": {"from": "CRM", "to": "CRM 2"},
+        "owner": {"from": None, "to": "Sales"},
+    }
+    # a second browser still holding the old form loses nothing silently
+    stale = await post_form(client, action, replaced(fields, client_name="CRM 3"))
+    assert stale.status_code == 412 and "Someone else changed this application" in stale.text
+    assert (await client_service.get_client(ctx, SYSTEM_PRINCIPAL, tenant, "crm")).spec.client_name == "CRM 2"

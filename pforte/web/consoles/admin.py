@@ -19,7 +19,7 @@ the admin API: a refusal there is a message here, never a different rule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -27,18 +27,29 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pforte.domain import permissions
 from pforte.domain.clients import LIST_SORTS as SORTS
+from pforte.domain.clients import ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
-from pforte.domain.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
+from pforte.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    Unavailable,
+)
 from pforte.domain.events import Actor
 from pforte.domain.ids import SYSTEM_TENANT, is_client_id, is_slug
+from pforte.domain.preconditions import etag
 from pforte.domain.principal import Principal
 from pforte.services import clients as client_service
+from pforte.services import roles as role_service
 from pforte.services import sessions
 from pforte.services import tenants as tenant_service
 from pforte.services.authorization import pending
 from pforte.services.context import Context
 from pforte.services.views import TenantView
-from pforte.web.consoles import common, signin
+from pforte.web.consoles import client_form, common, signin
 from pforte.web.consoles.render import page, translate
 from pforte.web.pages.http import CSRF_COOKIE, BadForm, browser_of, read_fields, set_cookie
 
@@ -331,3 +342,232 @@ def _refused(request: Request, ctx: Context, person: Person, exc: DomainError, m
     if status in (403, 404):
         return _render(request, ctx, person, "no_access.html", status=status, current=None)
     return common.error_page(request, status, "error.invalid_request", exc.message)
+
+
+# --- connect an application, and its settings ---------------------------------------------------
+
+
+async def _managed(request: Request, ctx: Context) -> tuple[Person, str] | Response:
+    person = await _person(request, ctx)
+    if isinstance(person, Response):
+        return person
+    managed = request.path_params["tenant"]
+    if not is_slug(managed):
+        return common.no_tenant(request)
+    return person, managed
+
+
+async def catalogue(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    found = await _managed(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    list_url = f"{person.managed(managed)}/applications"
+    return _render(
+        request,
+        ctx,
+        person,
+        "catalogue.html",
+        managed=managed,
+        current="applications",
+        kinds=client_form.KINDS,
+        list_url=list_url,
+    )
+
+
+async def _roles(ctx: Context, person: Person, managed: str) -> list[str]:
+    try:
+        return [r.name for r in await role_service.list_roles(ctx, person.principal, managed)]
+    except DomainError:  # without users.roles:read the list stays empty; the stored value shows
+        return []
+
+
+async def _form_page(
+    request: Request,
+    ctx: Context,
+    person: Person,
+    managed: str,
+    state: client_form.FormState,
+    *,
+    kind: client_form.Kind | None,
+    version: int | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    list_url = f"{person.managed(managed)}/applications"
+    creating = kind is not None
+    shown = kind or client_form.BY_KEY["web-app"]
+    roles = await _roles(ctx, person, managed)
+    current_role = state.values.get("restrict_to_role")
+    if current_role and current_role not in roles:
+        roles.append(current_role)
+    locale = common.locale_of(request)
+    first = shown.first if creating else ("client_name", "description", "owner")
+    return _render(
+        request,
+        ctx,
+        person,
+        "client.html",
+        status=status,
+        managed=managed,
+        current="applications",
+        list_url=list_url,
+        creating=creating,
+        kind=shown,
+        state=state,
+        version=version,
+        notice=notice,
+        action=f"{list_url}/new/{shown.key}" if creating else f"{list_url}/{state.values['client_id']}",
+        first=first,
+        permissions_first=creating and shown.permissions_first,
+        advanced_open=not creating or any(n not in first for n in state.errors),
+        roles=roles,
+        grants=client_form.GRANT_CHOICES,
+        oidc_scopes=client_form.OIDC_CHOICES,
+        permissions=client_form.permission_choices(
+            managed, person.principal.permissions, person.principal.is_operator, locale
+        ),
+    )
+
+
+def _errors_of(exc: Invalid) -> dict[str, str]:
+    return {client_form.field_of(path): message for path, message in exc.errors}
+
+
+async def _checked_fields(request: Request) -> list[tuple[str, str]] | Response:
+    try:
+        fields = await read_fields(request)
+    except BadForm as exc:
+        return common.error_page(request, 400, "error.invalid_request", str(exc))
+    if not pending.same_token(dict(fields).get("csrf_token"), request.cookies.get(CSRF_COOKIE)):
+        return common.error_page(
+            request, 403, "error.expired", "The form was not sent from this browser's own page."
+        )
+    return fields
+
+
+async def new_application(request: Request) -> Response:
+    """GET: the form pre-filled for the kind; POST: create, then show the secret once."""
+    ctx: Context = request.app.state.ctx
+    found = await _managed(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    kind = client_form.BY_KEY.get(request.path_params["kind"])
+    if kind is None:
+        return common.error_page(
+            request, 404, "error.invalid_request", "There is no such kind of application."
+        )
+    if request.method == "GET":
+        return await _form_page(request, ctx, person, managed, client_form.preset(kind), kind=kind)
+    fields = await _checked_fields(request)
+    if isinstance(fields, Response):
+        return fields
+    values, errors = client_form.read(fields)
+    state = client_form.FormState(values={**asdict(ClientSpec(client_id="")), **values}, errors=errors)
+    state.other_scopes = dict(fields).get("other_scopes", "")
+    if errors:
+        return await _form_page(request, ctx, person, managed, state, kind=kind, status=422)
+    try:
+        client, secret = await client_service.create_client(
+            ctx, person.principal, managed, client_form.spec_from(values)
+        )
+    except Invalid as exc:
+        state.errors = _errors_of(exc)
+        return await _form_page(request, ctx, person, managed, state, kind=kind, status=422)
+    except (Conflict, Forbidden) as exc:
+        state.errors = {"client_id" if isinstance(exc, Conflict) else "_": exc.message}
+        return await _form_page(request, ctx, person, managed, state, kind=kind, status=_status(exc))
+    except DomainError as exc:
+        return _refused(request, ctx, person, exc, managed)
+    client_url = f"{person.managed(managed)}/applications/{client.client_id}"
+    if secret is None:
+        return RedirectResponse(client_url, status_code=303)
+    return _render(
+        request,
+        ctx,
+        person,
+        "created.html",
+        status=201,
+        managed=managed,
+        current="applications",
+        client_id=client.client_id,
+        secret=secret.value,
+        continue_url=client_url,
+    )
+
+
+async def application(request: Request) -> Response:
+    """GET: the settings form; POST: save it (PUT semantics, guarded by the version it showed)."""
+    ctx: Context = request.app.state.ctx
+    found = await _managed(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    client_id = request.path_params["client_id"]
+    if not is_client_id(client_id):
+        return common.error_page(request, 404, "error.invalid_request", "There is no such application.")
+    try:
+        stored = await client_service.get_client(ctx, person.principal, managed, client_id)
+    except DomainError as exc:
+        return _refused(request, ctx, person, exc, managed)
+    locale = common.locale_of(request)
+    if request.method == "GET":
+        notice = translate("form.saved", locale=locale) if request.query_params.get("saved") else None
+        return await _form_page(
+            request,
+            ctx,
+            person,
+            managed,
+            client_form.state_of(stored.spec),
+            kind=None,
+            version=stored.version,
+            notice=notice,
+        )
+    fields = await _checked_fields(request)
+    if isinstance(fields, Response):
+        return fields
+    values, errors = client_form.read(fields, client_id=client_id)
+    state = client_form.FormState(values={**asdict(stored.spec), **values}, errors=errors)
+    state.other_scopes = dict(fields).get("other_scopes", "")
+    if errors:
+        return await _form_page(
+            request, ctx, person, managed, state, kind=None, version=stored.version, status=422
+        )
+    version = dict(fields).get("version", "")
+    try:
+        await client_service.replace_client(
+            ctx,
+            person.principal,
+            managed,
+            client_id,
+            client_form.spec_from(values),
+            if_match=etag(int(version)) if version.isdigit() else None,
+        )
+    except Invalid as exc:
+        state.errors = _errors_of(exc)
+        return await _form_page(
+            request, ctx, person, managed, state, kind=None, version=stored.version, status=422
+        )
+    except PreconditionFailed:
+        fresh = await client_service.get_client(ctx, person.principal, managed, client_id)
+        return await _form_page(
+            request,
+            ctx,
+            person,
+            managed,
+            client_form.state_of(fresh.spec),
+            kind=None,
+            version=fresh.version,
+            notice=translate("form.stale", locale=locale),
+            status=412,
+        )
+    except (Conflict, Forbidden) as exc:
+        state.errors = {"_": exc.message}
+        return await _form_page(
+            request, ctx, person, managed, state, kind=None, version=stored.version, status=_status(exc)
+        )
+    except DomainError as exc:
+        return _refused(request, ctx, person, exc, managed)
+    return RedirectResponse(f"{person.managed(managed)}/applications/{client_id}?saved=1", status_code=303)
