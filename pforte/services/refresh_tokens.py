@@ -17,7 +17,7 @@ from pforte.domain.clients import REFRESH_TOKEN
 from pforte.domain.ids import new_id
 from pforte.services.context import Context
 from pforte.services.views import ClientView
-from pforte.store.repos.sessions import RefreshTokenRepo
+from pforte.store.repos.sessions import NewRefreshToken, RefreshTokenRepo
 from pforte.store.tables import RefreshTokenRow
 
 
@@ -25,7 +25,7 @@ def offered(client: ClientView) -> bool:
     return client.allow_offline_access and REFRESH_TOKEN in client.grant_types
 
 
-def issue(
+async def issue(
     session: AsyncSession,
     ctx: Context,
     *,
@@ -39,10 +39,10 @@ def issue(
     family_id: uuid.UUID,
     now: datetime,
 ) -> str:
-    """A new refresh token in ``family_id``, added to the caller's transaction; its value."""
+    """A new refresh token in ``family_id``, written in the caller's transaction; its value."""
     value = cred.new_value(cred.Kind.REFRESH_TOKEN)
-    RefreshTokenRepo(session).add(
-        RefreshTokenRow(
+    await RefreshTokenRepo(session).insert(
+        NewRefreshToken(
             id=new_id(),
             tenant_id=tenant_id,
             token_hash=ctx.hasher.hash(value),
@@ -55,8 +55,6 @@ def issue(
             auth_time=auth_time,
             created_at=now,
             expires_at=now + timedelta(seconds=client.refresh_token_lifetime),
-            used_at=None,
-            revoked_at=None,
         )
     )
     return value

@@ -45,7 +45,7 @@ from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select, scoped_update
-from pforte.store.repos.sessions import CodeRepo, ConsentRepo, RefreshTokenRepo, SessionRepo
+from pforte.store.repos.sessions import CodeRepo, ConsentRepo, NewRefreshToken, RefreshTokenRepo, SessionRepo
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
 from pforte.store.repos.users import ClientRoleRepo, RoleRepo, UserRepo
 from pforte.store.tables import (
@@ -615,6 +615,17 @@ async def test_user_client_roles_are_scoped(ctx: Context, people: People) -> Non
         assert await UserRepo(session).client_roles_of(a, people.user_id, people.world.client_pk) == []
 
 
+@covers("UserRepo.with_roles")
+async def test_user_with_roles_is_scoped(ctx: Context, people: People) -> None:
+    a, b, pk = people.world.a, people.world.b, people.world.client_pk
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert await repo.with_roles(b, people.user_id, pk) is None
+        held = await repo.with_roles(a, people.user_id, pk)
+        assert held is not None and (held.user.id, held.user.username) == (people.user_id, "Ada")
+        assert [r.name for r in held.roles] == ["ops"] and held.client_roles == ["viewer"]
+
+
 @covers("RoleRepo.get", "RoleRepo.all")
 async def test_role_reads_are_scoped(ctx: Context, people: People) -> None:
     async with ctx.db.transaction() as session:
@@ -775,6 +786,27 @@ async def test_code_lock_is_scoped(ctx: Context, signed: Signed) -> None:
         assert row is not None and row.user_id == signed.people.user_id
 
 
+@covers("CodeRepo.use", "CodeRepo.note_issued")
+async def test_code_use_is_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, now = signed.people.world.a, signed.people.world.b, utcnow()
+    async with ctx.db.transaction() as session:
+        codes = CodeRepo(session)
+        assert await codes.use(b, signed.code_hash, now) is None
+        await codes.note_issued(b, signed.code_hash, jti="jti-b", jti_expires_at=now, family_id=None)
+    async with ctx.db.transaction() as session:
+        row = await CodeRepo(session).lock(a, signed.code_hash)
+        assert row is not None and (row.used_at, row.issued_jti) == (None, None)  # B's calls changed nothing
+    async with ctx.db.transaction() as session:
+        codes = CodeRepo(session)
+        used = await codes.use(a, signed.code_hash, now)
+        assert used is not None and used.user_id == signed.people.user_id
+        await codes.note_issued(a, signed.code_hash, jti="jti-a", jti_expires_at=now, family_id=None)
+    async with ctx.db.transaction() as session:
+        row = await CodeRepo(session).lock(a, signed.code_hash)
+        assert row is not None and row.used_at is not None and row.issued_jti == "jti-a"
+        assert await CodeRepo(session).use(a, signed.code_hash, now) is None  # used once
+
+
 @covers("ConsentRepo.get", "ConsentRepo.delete")
 async def test_consents_are_scoped(ctx: Context, signed: Signed) -> None:
     a, b = signed.people.world.a, signed.people.world.b
@@ -923,3 +955,37 @@ async def test_client_listing_is_scoped(ctx: Context, world: World) -> None:
             assert (await repo.listing(world.b, query="isol", sort=sort, cursor=None, limit=50)).items == []
             a_page = await repo.listing(world.a, query="ISOL", sort=sort, cursor=None, limit=50)
             assert [r.id for r in a_page.items] == [world.client_pk]
+
+
+@covers("RefreshTokenRepo.insert", "RefreshTokenRepo.use")
+async def test_refresh_token_use_is_scoped(ctx: Context, signed: Signed) -> None:
+    a, b, pk, now = signed.people.world.a, signed.people.world.b, signed.people.world.client_pk, utcnow()
+    token_hash = "rt-use-" + signed.code_hash
+    async with ctx.db.transaction() as session:
+        await RefreshTokenRepo(session).insert(
+            NewRefreshToken(
+                id=uuid.uuid4(),
+                tenant_id=a,
+                token_hash=token_hash,
+                family_id=uuid.uuid4(),
+                client_pk=pk,
+                user_id=signed.people.user_id,
+                session_id=signed.session_id,
+                scopes=["openid"],
+                sid="sid",
+                auth_time=now,
+                created_at=now,
+                expires_at=now + timedelta(days=1),
+            )
+        )
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        assert await repo.get(b, token_hash) is None
+        assert await repo.use(b, token_hash, client_pk=pk, now=now) is None
+    async with ctx.db.transaction() as session:
+        repo = RefreshTokenRepo(session)
+        row = await repo.get(a, token_hash)
+        assert row is not None and row.used_at is None  # B's use changed nothing
+        used = await repo.use(a, token_hash, client_pk=pk, now=now)
+        assert used is not None and (used.user_id, used.scopes) == (signed.people.user_id, ["openid"])
+        assert await repo.use(a, token_hash, client_pk=pk, now=now) is None  # rotated once

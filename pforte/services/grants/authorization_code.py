@@ -32,7 +32,7 @@ from pforte.services.grants import user_tokens
 from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
 from pforte.store.repos.changes import RevokedTokenRepo
-from pforte.store.repos.sessions import CodeRepo
+from pforte.store.repos.sessions import CodeRepo, UsedCode
 from pforte.store.tables import AuthorizationCodeRow, RevokedTokenRow
 
 GRANT_TYPE = AUTHORIZATION_CODE
@@ -53,18 +53,20 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     if redirect_uri is None:
         raise InvalidRequest("redirect_uri is required")
     key = user_tokens.signing_key(ctx.cache, request)
+    tenant_id, code_hash = request.tenant.id, ctx.hasher.hash(code)
     refused: OAuthError | None = None
     async with ctx.db.transaction() as session:
-        row = await CodeRepo(session).lock(request.tenant.id, ctx.hasher.hash(code))
-        if row is None:
-            raise InvalidGrant(INVALID)
-        if row.used_at is not None:
+        codes = CodeRepo(session)
+        used = await codes.use(tenant_id, code_hash, request.now)
+        if used is None:  # no such code, or used already
+            row = await codes.lock(tenant_id, code_hash)
+            if row is None or row.used_at is None:
+                raise InvalidGrant(INVALID)
             await _replayed(session, request, row)
             refused = InvalidGrant(INVALID)
         else:
-            row.used_at = request.now
             try:
-                response = await _exchange(ctx, session, request, row, key, redirect_uri)
+                response = await _exchange(ctx, session, request, code_hash, used, key, redirect_uri)
             except OAuthError as exc:
                 refused = exc
     if refused is not None:  # the code is used up (or the replay answered) either way
@@ -76,31 +78,36 @@ async def _exchange(
     ctx: Context,
     session: AsyncSession,
     request: TokenRequest,
-    row: AuthorizationCodeRow,
+    code_hash: str,
+    code: UsedCode,
     key: KeyView,
     redirect_uri: str,
 ) -> dict[str, Any]:
     client, now = request.client, request.now
-    if row.expires_at <= now or row.client_pk != client.pk or row.redirect_uri != redirect_uri:
+    if code.expires_at <= now or code.client_pk != client.pk or code.redirect_uri != redirect_uri:
         raise InvalidGrant(INVALID)
-    pkce.check_verifier(request.parameters.get("code_verifier"), row.code_challenge)
-    grantee = await user_tokens.grantee(ctx, session, request, key, row.user_id)
+    pkce.check_verifier(request.parameters.get("code_verifier"), code.code_challenge)
+    grantee = await user_tokens.grantee(ctx, session, request, key, code.user_id)
     if grantee is None:
         raise InvalidGrant(INVALID)
     family = None
     if refresh_tokens.offered(client):
-        row.issued_family_id = new_id()
-        family = user_tokens.Family(id=row.issued_family_id, scopes=row.scopes, session_id=row.session_id)
-    issued = grantee.issue(
-        scopes=row.scopes,
-        auth_time=row.auth_time,
-        sid=row.sid,
+        family = user_tokens.Family(id=new_id(), scopes=code.scopes, session_id=code.session_id)
+    issued = await grantee.issue(
+        scopes=code.scopes,
+        auth_time=code.auth_time,
+        sid=code.sid,
         family=family,
         id_token=True,
-        nonce=row.nonce,
+        nonce=code.nonce,
     )
-    row.issued_jti = issued.jti
-    row.issued_jti_expires_at = datetime.fromtimestamp(issued.expires_at, UTC)
+    await CodeRepo(session).note_issued(
+        request.tenant.id,
+        code_hash,
+        jti=issued.jti,
+        jti_expires_at=datetime.fromtimestamp(issued.expires_at, UTC),
+        family_id=None if family is None else family.id,
+    )
     return issued.response
 
 

@@ -73,7 +73,7 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
         family = None
         if refresh_tokens.offered(client):
             family = user_tokens.Family(id=new_id(), scopes=scopes, session_id=None)
-        issued = grantee.issue(
+        issued = await grantee.issue(
             scopes=scopes,
             auth_time=now,
             sid=None,

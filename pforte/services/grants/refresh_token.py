@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clients import REFRESH_TOKEN
 from pforte.domain.events import Actor, Event, EventName
-from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope, OAuthError
+from pforte.domain.oauth.errors import InvalidGrant, InvalidRequest, InvalidScope
 from pforte.domain.oauth.scopes import parse_scope
 from pforte.domain.oauth.user_scopes import granted_user_scopes
 from pforte.services import audit
@@ -25,7 +25,7 @@ from pforte.services.context import Context
 from pforte.services.grants import user_tokens
 from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
-from pforte.store.repos.sessions import RefreshTokenRepo
+from pforte.store.repos.sessions import RefreshTokenRepo, UsedRefreshToken
 from pforte.store.tables import RefreshTokenRow
 
 GRANT_TYPE = REFRESH_TOKEN
@@ -44,37 +44,31 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     if presented is None:
         raise InvalidRequest("refresh_token is required")
     key = user_tokens.signing_key(ctx.cache, request)
-    refused: OAuthError | None = None
+    tenant_id, client, token_hash = request.tenant.id, request.client, ctx.hasher.hash(presented)
     async with ctx.db.transaction() as session:
         repo = RefreshTokenRepo(session)
-        row = await repo.lock(request.tenant.id, ctx.hasher.hash(presented))
-        if row is None or row.client_pk != request.client.pk:
+        used = await repo.use(tenant_id, token_hash, client_pk=client.pk, now=request.now)
+        if used is not None:
+            # A refusal from here on rolls the rotation back: the token stays usable.
+            return await _rotate(ctx, session, request, used, key)
+        # Unknown, another client's, rotated already (reuse), revoked or expired.
+        row = await repo.lock(tenant_id, token_hash)
+        if row is None or row.client_pk != client.pk or row.used_at is None:
             raise InvalidGrant(INVALID)
-        if row.used_at is not None:  # rotated already: reuse
-            await _reused(session, request, row)
-            refused = InvalidGrant(INVALID)
-        elif row.revoked_at is not None or row.expires_at <= request.now:
-            raise InvalidGrant(INVALID)
-        else:
-            try:
-                response = await _rotate(ctx, session, request, row, key)
-            except OAuthError as exc:
-                refused = exc
-    if refused is not None:
-        raise refused
-    return response
+        await _reused(session, request, row)
+    raise InvalidGrant(INVALID)
 
 
 async def _rotate(
-    ctx: Context, session: AsyncSession, request: TokenRequest, row: RefreshTokenRow, key: KeyView
+    ctx: Context, session: AsyncSession, request: TokenRequest, token: UsedRefreshToken, key: KeyView
 ) -> dict[str, Any]:
     tenant, client = request.tenant, request.client
-    grantee = await user_tokens.grantee(ctx, session, request, key, row.user_id)
+    grantee = await user_tokens.grantee(ctx, session, request, key, token.user_id)
     if grantee is None:
         raise InvalidGrant(INVALID)
     # What the user may hold now, of what was granted then (a role taken away takes its scope).
     still = granted_user_scopes(
-        row.scopes,
+        token.scopes,
         client_allowed=client.scopes,
         role_permissions=grantee.permissions,
         tenant_slug=tenant.slug,
@@ -82,18 +76,17 @@ async def _rotate(
     asked = request.parameters.get("scope")
     if asked is not None:
         wanted = list(dict.fromkeys(parse_scope(asked)))
-        if not set(wanted) <= set(row.scopes):
+        if not set(wanted) <= set(token.scopes):
             raise InvalidScope("a refresh may not ask for a scope the original grant did not include")
         scopes = [s for s in wanted if s in still]
     else:
         scopes = list(still)
-    row.used_at = request.now
-    issued = grantee.issue(
+    issued = await grantee.issue(
         scopes=scopes,
-        auth_time=row.auth_time,
-        sid=row.sid,
+        auth_time=token.auth_time,
+        sid=token.sid,
         # The grant stays what it was; each access token gets what holds now.
-        family=user_tokens.Family(id=row.family_id, scopes=row.scopes, session_id=row.session_id),
+        family=user_tokens.Family(id=token.family_id, scopes=token.scopes, session_id=token.session_id),
         id_token=False,
     )
     response = issued.response

@@ -17,15 +17,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain import roles as role_rules
 from pforte.domain.oauth import access_tokens, id_tokens
 from pforte.domain.oauth.user_scopes import userinfo_claims
 from pforte.services import refresh_tokens
 from pforte.services.context import Context
 from pforte.services.grants.grant import NoSigningKey, TokenRequest
-from pforte.services.roles import role_of
 from pforte.services.views import KeyView, TenantView
-from pforte.store.repos.users import UserRepo
-from pforte.store.tables import UserRow
+from pforte.store.repos.users import GrantedUser, UserRepo
 
 
 class Storage(Protocol):
@@ -68,12 +67,12 @@ class Grantee:
     session: AsyncSession
     request: TokenRequest
     key: KeyView
-    user: UserRow
+    user: GrantedUser
     roles: list[str]  # tenant roles, by name
     permissions: frozenset[str]  # what those roles allow: the user scopes they may hold follow
     client_roles: list[str]  # the requesting client's roles the user holds, by name
 
-    def issue(
+    async def issue(
         self,
         *,
         scopes: list[str],
@@ -116,7 +115,7 @@ class Grantee:
             "scope": " ".join(scopes),
         }
         if family is not None:
-            response["refresh_token"] = refresh_tokens.issue(
+            response["refresh_token"] = await refresh_tokens.issue(
                 self.session,
                 self.ctx,
                 tenant_id=tenant.id,
@@ -152,21 +151,23 @@ async def grantee(
     ctx: Context, session: AsyncSession, request: TokenRequest, key: KeyView, user_id: uuid.UUID
 ) -> Grantee | None:
     """The enabled user ``user_id`` of the request's tenant with their roles, read in
-    ``session``; None when the user is gone or disabled (a disabled user gets nothing)."""
+    ``session`` (one statement); None when the user is gone or disabled (a disabled user gets
+    nothing)."""
     tenant = request.tenant
-    users = UserRepo(session)
-    user = await users.get(tenant.id, user_id)
-    if user is None or not user.enabled:
+    held = await UserRepo(session).with_roles(tenant.id, user_id, request.client.pk)
+    if held is None or not held.user.enabled:
         return None
-    roles = await users.roles_of(tenant.id, user.id)
-    client_roles = await users.client_roles_of(tenant.id, user.id, request.client.pk)
     return Grantee(
         ctx=ctx,
         session=session,
         request=request,
         key=key,
-        user=user,
-        roles=[r.name for r in roles],
-        permissions=frozenset(p for r in roles for p in role_of(r, tenant.slug).permissions),
-        client_roles=[r.name for r in client_roles],
+        user=held.user,
+        roles=[r.name for r in held.roles],
+        permissions=frozenset(
+            p
+            for r in held.roles
+            for p in (role_rules.admin_permissions(tenant.slug) if r.builtin else r.permissions)
+        ),
+        client_roles=held.client_roles,
     )

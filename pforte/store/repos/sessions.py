@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypedDict
 
-from sqlalchemy import delete
+from sqlalchemy import BindParameter, Table, bindparam, delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.store.repos.locking import hold
@@ -19,6 +21,91 @@ from pforte.store.tables import (
     SessionClientRow,
     SessionRow,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class UsedCode:
+    """An authorization code as its exchange reads it, returned by ``CodeRepo.use``."""
+
+    client_pk: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+    redirect_uri: str
+    scopes: list[str]
+    nonce: str | None
+    code_challenge: str | None
+    sid: str | None
+    auth_time: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UsedRefreshToken:
+    """A refresh token as its rotation reads it, returned by ``RefreshTokenRepo.use``."""
+
+    family_id: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+    scopes: list[str]
+    sid: str | None
+    auth_time: datetime
+
+
+class NewRefreshToken(TypedDict):
+    """The columns of a refresh token ``RefreshTokenRepo.insert`` writes (it is neither used nor
+    revoked yet)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    token_hash: str
+    family_id: uuid.UUID
+    client_pk: uuid.UUID
+    user_id: uuid.UUID
+    session_id: uuid.UUID | None
+    scopes: list[str]
+    sid: str | None
+    auth_time: datetime
+    created_at: datetime
+    expires_at: datetime
+
+
+def _columns(table: Any, record: type[Any]) -> list[Any]:
+    """The columns of ``table`` named by the fields of ``record``, in their order."""
+    core: Table = table.__table__
+    return [core.c[field.name] for field in fields(record)]
+
+
+# The token grants' statements, built once (the tenant and the rest are bound at each call) and
+# run on the session's connection: one round trip each, no ORM objects.
+_TENANT: BindParameter[uuid.UUID] = bindparam("b_tenant")
+_USE_CODE = (
+    scoped_update(AuthorizationCodeRow, _TENANT)
+    .where(AuthorizationCodeRow.code_hash == bindparam("b_hash"), AuthorizationCodeRow.used_at.is_(None))
+    .values(used_at=bindparam("b_used_at"))
+    .returning(*_columns(AuthorizationCodeRow, UsedCode))
+)
+_NOTE_ISSUED = (
+    scoped_update(AuthorizationCodeRow, _TENANT)
+    .where(AuthorizationCodeRow.code_hash == bindparam("b_hash"))
+    .values(
+        issued_jti=bindparam("b_jti"),
+        issued_jti_expires_at=bindparam("b_jti_expires_at"),
+        issued_family_id=bindparam("b_family_id"),
+    )
+)
+_USE_REFRESH_TOKEN = (
+    scoped_update(RefreshTokenRow, _TENANT)
+    .where(
+        RefreshTokenRow.token_hash == bindparam("b_hash"),
+        RefreshTokenRow.client_pk == bindparam("b_client"),
+        RefreshTokenRow.used_at.is_(None),
+        RefreshTokenRow.revoked_at.is_(None),
+        RefreshTokenRow.expires_at > bindparam("b_now"),
+    )
+    .values(used_at=bindparam("b_used_at"))
+    .returning(*_columns(RefreshTokenRow, UsedRefreshToken))
+)
+_INSERT_REFRESH_TOKEN = insert(RefreshTokenRow)
 
 
 class SessionRepo:
@@ -97,6 +184,39 @@ class CodeRepo:
         )
         return await hold(self.session, stmt, AuthorizationCodeRow)
 
+    async def use(self, tenant_id: uuid.UUID, code_hash: str, now: datetime) -> UsedCode | None:
+        """Mark the code used at ``now`` and return it, in one statement; None when there is no
+        unused code of that hash. Of two exchanges of one code, the second waits for the first
+        (the row's lock; SQLite's one writer) and then finds it used."""
+        connection = await self.session.connection()
+        result = await connection.execute(
+            _USE_CODE, {"b_tenant": tenant_id, "b_hash": code_hash, "b_used_at": now}
+        )
+        row = result.first()
+        return None if row is None else UsedCode(*row)
+
+    async def note_issued(
+        self,
+        tenant_id: uuid.UUID,
+        code_hash: str,
+        *,
+        jti: str,
+        jti_expires_at: datetime,
+        family_id: uuid.UUID | None,
+    ) -> None:
+        """Record what the code's exchange issued: a second use revokes it."""
+        connection = await self.session.connection()
+        await connection.execute(
+            _NOTE_ISSUED,
+            {
+                "b_tenant": tenant_id,
+                "b_hash": code_hash,
+                "b_jti": jti,
+                "b_jti_expires_at": jti_expires_at,
+                "b_family_id": family_id,
+            },
+        )
+
     async def prune(self, before: datetime) -> int:
         """Delete codes that expired before ``before``, whatever their tenant."""
         result = await self.session.execute(
@@ -140,6 +260,32 @@ class RefreshTokenRepo:
 
     def add(self, row: RefreshTokenRow) -> None:
         self.session.add(row)
+
+    async def insert(self, token: NewRefreshToken) -> None:
+        """Write a new refresh token now (one ``INSERT``; ``add`` waits for the flush)."""
+        connection = await self.session.connection()
+        await connection.execute(_INSERT_REFRESH_TOKEN, dict(token))
+
+    async def use(
+        self, tenant_id: uuid.UUID, token_hash: str, *, client_pk: uuid.UUID, now: datetime
+    ) -> UsedRefreshToken | None:
+        """Rotate the token: mark it used at ``now`` and return it, in one statement, if it is
+        ``client_pk``'s and live (neither used, revoked nor expired); None otherwise. Of two uses
+        of one token, the second waits for the first (the row's lock; SQLite's one writer) and
+        then finds it used."""
+        connection = await self.session.connection()
+        result = await connection.execute(
+            _USE_REFRESH_TOKEN,
+            {
+                "b_tenant": tenant_id,
+                "b_hash": token_hash,
+                "b_client": client_pk,
+                "b_now": now,
+                "b_used_at": now,
+            },
+        )
+        row = result.first()
+        return None if row is None else UsedRefreshToken(*row)
 
     async def get(self, tenant_id: uuid.UUID, token_hash: str) -> RefreshTokenRow | None:
         return await self.session.scalar(

@@ -3,15 +3,105 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import BindParameter, Select, bindparam, literal, null, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
 from pforte.domain.users import username_key
 from pforte.store.repos.locking import hold
 from pforte.store.repos.paging import keyset_page
-from pforte.store.repos.scoping import scoped_delete, scoped_select
+from pforte.store.repos.scoping import TenantRef, scoped_delete, scoped_select
 from pforte.store.tables import ClientRoleRow, RoleRow, UserClientRoleRow, UserRoleRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRole:
+    """A tenant role a user holds: what its permissions are read from."""
+
+    name: str
+    builtin: bool
+    permissions: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class GrantedUser:
+    """What the token grants read of a user: the claims about them and whether they are enabled."""
+
+    id: uuid.UUID
+    username: str
+    email: str | None
+    email_verified: bool
+    given_name: str | None
+    family_name: str | None
+    enabled: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserWithRoles:
+    """A user with their tenant roles and the roles of one client they hold, each by name."""
+
+    user: GrantedUser
+    roles: list[HeldRole]
+    client_roles: list[str]
+
+
+# An id, or the bind parameter standing for it in a statement built once.
+IdRef = uuid.UUID | BindParameter[uuid.UUID]
+_USER_COLUMNS = [UserRow.__table__.c[field.name] for field in fields(GrantedUser)]
+
+
+def _held_roles(tenant_id: TenantRef, user_id: IdRef) -> Select[RoleRow]:
+    """The tenant roles the user holds."""
+    return (
+        scoped_select(RoleRow, tenant_id)
+        .join_from(RoleRow, UserRoleRow, UserRoleRow.role_id == RoleRow.id)
+        .where(UserRoleRow.user_id == user_id, UserRoleRow.tenant_id == RoleRow.tenant_id)
+    )
+
+
+def _held_client_roles(tenant_id: TenantRef, user_id: IdRef, client_pk: IdRef) -> Select[ClientRoleRow]:
+    """The roles of one client that the user holds."""
+    return (
+        scoped_select(ClientRoleRow, tenant_id)
+        .join_from(ClientRoleRow, UserClientRoleRow, UserClientRoleRow.client_role_id == ClientRoleRow.id)
+        .where(
+            UserClientRoleRow.user_id == user_id,
+            UserClientRoleRow.tenant_id == ClientRoleRow.tenant_id,
+            ClientRoleRow.client_pk == client_pk,
+        )
+    )
+
+
+def _with_roles_statement() -> Select[*tuple[Any, ...]]:
+    """One statement for ``UserRepo.with_roles``: the user, outer-joined to the union of their
+    tenant roles (kind 0) and the client's roles they hold (kind 1), by kind and name. Built
+    once; the tenant, user and client are bound at each call."""
+    tenant: BindParameter[uuid.UUID] = bindparam("tenant")
+    user: BindParameter[uuid.UUID] = bindparam("user")
+    client: BindParameter[uuid.UUID] = bindparam("client")
+    held = union_all(
+        _held_roles(tenant, user).with_only_columns(
+            literal(0).label("kind"), RoleRow.name, RoleRow.builtin, RoleRow.permissions, UserRoleRow.user_id
+        ),
+        _held_client_roles(tenant, user, client).with_only_columns(
+            literal(1), ClientRoleRow.name, literal(False), null(), UserClientRoleRow.user_id
+        ),
+    ).subquery("held")
+    return (
+        scoped_select(UserRow, tenant)
+        .outerjoin(held, held.c.user_id == UserRow.id)
+        .where(UserRow.id == user)
+        .with_only_columns(*_USER_COLUMNS, held.c.kind, held.c.name, held.c.builtin, held.c.permissions)
+        .order_by(held.c.kind, held.c.name)
+    )
+
+
+_WITH_ROLES = _with_roles_statement()
 
 
 class UserRepo:
@@ -48,12 +138,7 @@ class UserRepo:
 
     async def roles_of(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[RoleRow]:
         """The user's tenant roles, by name."""
-        stmt = (
-            scoped_select(RoleRow, tenant_id)
-            .join(UserRoleRow, UserRoleRow.role_id == RoleRow.id)
-            .where(UserRoleRow.user_id == user_id, UserRoleRow.tenant_id == RoleRow.tenant_id)
-            .order_by(RoleRow.name)
-        )
+        stmt = _held_roles(tenant_id, user_id).order_by(RoleRow.name)
         return list((await self.session.scalars(stmt)).all())
 
     async def role_names_of(
@@ -99,17 +184,26 @@ class UserRepo:
         self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID
     ) -> list[ClientRoleRow]:
         """The roles of one client that the user holds, by name."""
-        stmt = (
-            scoped_select(ClientRoleRow, tenant_id)
-            .join(UserClientRoleRow, UserClientRoleRow.client_role_id == ClientRoleRow.id)
-            .where(
-                UserClientRoleRow.user_id == user_id,
-                UserClientRoleRow.tenant_id == ClientRoleRow.tenant_id,
-                ClientRoleRow.client_pk == client_pk,
-            )
-            .order_by(ClientRoleRow.name)
-        )
+        stmt = _held_client_roles(tenant_id, user_id, client_pk).order_by(ClientRoleRow.name)
         return list((await self.session.scalars(stmt)).all())
+
+    async def with_roles(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_pk: uuid.UUID
+    ) -> UserWithRoles | None:
+        """The user with their tenant roles and the roles of ``client_pk`` they hold, in one
+        statement (the token grants' hot path: no ORM objects); None if there is no such user."""
+        connection = await self.session.connection()
+        result = await connection.execute(
+            _WITH_ROLES, {"tenant": tenant_id, "user": user_id, "client": client_pk}
+        )
+        rows = result.all()
+        if not rows:
+            return None
+        return UserWithRoles(
+            user=GrantedUser(*rows[0][: len(_USER_COLUMNS)]),
+            roles=[HeldRole(r.name, r.builtin, r.permissions) for r in rows if r.kind == 0],
+            client_roles=[r.name for r in rows if r.kind == 1],
+        )
 
     async def assign_client_role(
         self, tenant_id: uuid.UUID, user_id: uuid.UUID, client_role_id: uuid.UUID
