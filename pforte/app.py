@@ -24,7 +24,7 @@ from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
-from pforte.web.consoles import account
+from pforte.web.consoles import account, client_tabs
 from pforte.web.consoles import admin as admin_console
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
@@ -130,6 +130,26 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
                 "/t/{slug}/admin/{tenant}/applications/{client_id}",
                 admin_console.application,
                 methods=["GET", "POST"],
+            ),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}/guide",
+                client_tabs.guide,
+                methods=["GET"],
+            ),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}/activity",
+                client_tabs.activity,
+                methods=["GET"],
+            ),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}/{kind}",
+                client_tabs.page,
+                methods=["GET", "POST"],
+            ),
+            Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}/{kind}/revoke",
+                client_tabs.revoke,
+                methods=["POST"],
             ),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),

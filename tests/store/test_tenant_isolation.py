@@ -989,3 +989,13 @@ async def test_refresh_token_use_is_scoped(ctx: Context, signed: Signed) -> None
         used = await repo.use(a, token_hash, client_pk=pk, now=now)
         assert used is not None and (used.user_id, used.scopes) == (signed.people.user_id, ["openid"])
         assert await repo.use(a, token_hash, client_pk=pk, now=now) is None  # rotated once
+
+
+@covers("AuditRepo.of_client")
+async def test_audit_of_client_is_scoped(ctx: Context, world: World) -> None:
+    async with ctx.db.transaction() as session:
+        repo = AuditRepo(session)
+        assert await repo.of_client(world.b, CLIENT_ID, [str(world.secret_id), str(world.api_key_id)]) == []
+        events = await repo.of_client(world.a, CLIENT_ID, [str(world.secret_id), str(world.api_key_id)])
+    assert {e.tenant_id for e in events} == {world.a}
+    assert sorted(e.name for e in events) == ["api_key.created", "client.created", "client_secret.created"]

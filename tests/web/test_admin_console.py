@@ -16,12 +16,13 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
 from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
+from pforte.services import credentials as credential_service
 from pforte.services import roles as role_service
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.web.consoles.messages import MESSAGES
-from tests.conftest import audit_events, make_tenant, snapshot
+from tests.conftest import PUBLIC_URL, audit_events, make_tenant, snapshot
 from tests.protocol.flow import PASSWORD, form_of, query_of
 from tests.web.consoles import sign_in_to_console
 
@@ -379,3 +380,126 @@ async def test_settings_are_saved_audited_and_guarded_against_lost_updates(
     stale = await post_form(client, action, replaced(fields, client_name="CRM 3"))
     assert stale.status_code == 412 and "Someone else changed this application" in stale.text
     assert (await client_service.get_client(ctx, SYSTEM_PRINCIPAL, tenant, "crm")).spec.client_name == "CRM 2"
+
+
+# --- the client page's tabs -------------------------------------------------------------------------
+
+
+async def test_secrets_are_created_shown_once_listed_and_revoked_with_confirmation(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await app(ctx, tenant, "rotating", allowed_scopes=["events:read"])
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    tab = f"/t/{tenant}/admin/{tenant}/applications/rotating/secrets"
+    page = await client.get(tab)
+    assert page.status_code == 200 and "Newest" in page.text and "Expires in 18" in page.text
+    action, fields = form_fields(page.text, 'name="description"')
+    created = await post_form(client, action, replaced(fields, description="rotation 2027"))
+    assert created.status_code == 201
+    value = html.unescape(
+        re.search(r'id="secret-value" type="password" value="([^"]+)"', created.text).group(1)
+    )  # type: ignore[union-attr]
+    token = await client.post(
+        f"/t/{tenant}/token", data={"grant_type": "client_credentials"}, auth=("rotating", value)
+    )
+    assert token.status_code == 200
+    listed = await client.get(tab)
+    assert value not in listed.text and "rotation 2027" in listed.text
+    assert listed.text.count("Newest") == 1
+    # a bad expiry is the service's rule, shown at the field; nothing is stored
+    before = await snapshot(ctx)
+    bad = await post_form(client, action, replaced(fields, expiration="2020-01-01"))
+    assert bad.status_code == 422 and 'id="expiration-error"' in bad.text
+    garbage = await post_form(client, action, replaced(fields, expiration="soon"))
+    assert garbage.status_code == 422
+    assert await snapshot(ctx) == before
+    # revoke: asked once more, then done
+    secrets = await credential_service.list_secrets(
+        ctx, SYSTEM_PRINCIPAL, tenant, "rotating", cursor=None, limit=10
+    )
+    newest = max(secrets.items, key=lambda s: s.created_at)
+    ask = await post_form(
+        client,
+        f"{tab}/revoke",
+        [("csrf_token", dict(fields)["csrf_token"]), ("credential", str(newest.id)), ("label", "x")],
+    )
+    assert ask.status_code == 200 and "Revoke this secret?" in ask.text
+    assert (
+        len(
+            (
+                await credential_service.list_secrets(
+                    ctx, SYSTEM_PRINCIPAL, tenant, "rotating", cursor=None, limit=10
+                )
+            ).items
+        )
+        == 2
+    )
+    confirm_action, confirm_fields = form_fields(ask.text, 'name="confirmed"')
+    done = await post_form(client, confirm_action, confirm_fields)
+    assert done.status_code == 303 and done.headers["location"].endswith("/secrets?revoked=1")
+    refused = await client.post(
+        f"/t/{tenant}/token", data={"grant_type": "client_credentials"}, auth=("rotating", value)
+    )
+    assert refused.status_code == 401
+    assert await audit_events(ctx, "client_secret.revoked", str(newest.id))
+
+
+async def test_api_keys_take_a_subset_of_the_clients_permissions(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await app(
+        ctx,
+        tenant,
+        "integration",
+        require_client_secret=False,
+        allowed_grant_types=[],
+        allowed_scopes=["events:read", "clients:read"],
+    )
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    tab = f"/t/{tenant}/admin/{tenant}/applications/integration/api-keys"
+    page = await client.get(tab)
+    assert page.status_code == 200 and "No API keys." in page.text
+    action, fields = form_fields(page.text, 'name="name"')
+    created = await post_form(client, action, replaced(fields, name="nightly export", scopes="events:read"))
+    assert created.status_code == 201
+    value = html.unescape(
+        re.search(r'id="secret-value" type="password" value="([^"]+)"', created.text).group(1)
+    )  # type: ignore[union-attr]
+    assert value.startswith("pfk_")
+    allowed = await client.get(
+        f"/api/admin/v1/tenants/{tenant}/clients", headers={"Authorization": f"Bearer {value}"}
+    )
+    assert allowed.status_code == 403  # events:read only: the key does not reach clients:read
+    listed = await client.get(tab)
+    assert (
+        "nightly export" in listed.text
+        and value not in listed.text
+        and "<code>events:read</code>" in listed.text
+    )
+    # a scope beyond the client's: the service refuses, nothing stored
+    before = await snapshot(ctx)
+    beyond = await post_form(client, action, replaced(fields, name="too much", scopes="users:write"))
+    assert beyond.status_code == 422
+    assert await snapshot(ctx) == before
+
+
+async def test_the_guide_and_the_activity_tab(ctx: Context, client: httpx.AsyncClient, tenant: str) -> None:
+    await app(ctx, tenant, "docs", client_name="Docs", allowed_scopes=["events:read"])
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    base = f"/t/{tenant}/admin/{tenant}/applications/docs"
+    guide = await client.get(f"{base}/guide")
+    assert guide.status_code == 200
+    assert (
+        f'<code id="g-token" aria-labelledby="g-token-label">{PUBLIC_URL}/t/{tenant}/token</code>'
+        in guide.text
+    )
+    assert f"{PUBLIC_URL}/t/{tenant}/.well-known/openid-configuration" in guide.text
+    assert "curl" in guide.text and 'data-copy="g-curl"' in guide.text
+    page = await client.get(base)
+    action, fields = form_fields(page.text)
+    assert (await post_form(client, action, replaced(fields, client_name="Docs v2"))).status_code == 303
+    activity = await client.get(f"{base}/activity")
+    assert activity.status_code == 200
+    assert activity.text.index("client.updated") < activity.text.index("client.created")  # newest first
+    assert '<code>clientName</code></th><td><code>"Docs"</code></td><td><code>"Docs v2"</code>' in activity.text
+    assert "client_secret.created" in activity.text

@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pforte.domain import permissions
 from pforte.domain.clients import LIST_SORTS as SORTS
-from pforte.domain.clients import ClientSpec
+from pforte.domain.clients import Client, ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
 from pforte.domain.errors import (
     Conflict,
@@ -115,7 +115,7 @@ async def _person(request: Request, ctx: Context) -> Person | Response:
     return Person(home, signed_in, principal_of(home, signed_in), browser.csrf, new_csrf)
 
 
-def _render(
+def render(
     request: Request, ctx: Context, person: Person, template: str, *, status: int = 200, **context: object
 ) -> Response:
     nav: list[tuple[str, str]] = []
@@ -151,7 +151,7 @@ async def home(request: Request) -> Response:
     if isinstance(person, Response):
         return person
     if not person.principal.permissions & ADMIN_PERMISSIONS:
-        return _render(request, ctx, person, "no_access.html", status=403, current=None)
+        return render(request, ctx, person, "no_access.html", status=403, current=None)
     if person.principal.is_operator:
         cursor = request.query_params.get("cursor")
         try:
@@ -163,7 +163,7 @@ async def home(request: Request) -> Response:
             for t in found.items
         ]
         next_url = f"?{urlencode({'cursor': found.next})}" if found.next else None
-        return _render(
+        return render(
             request, ctx, person, "tenants.html", tenants=tenants, next_url=next_url, current="tenants"
         )
     return RedirectResponse(f"{person.managed(person.home.slug)}/applications", status_code=303)
@@ -212,7 +212,7 @@ async def applications(request: Request) -> Response:
                 ctx, person.principal, managed, query=query, sort=sort, cursor=None, limit=PAGE_SIZE
             )
         else:
-            return _refused(request, ctx, person, exc, managed)
+            return refused(request, ctx, person, exc)
     list_url = f"{person.managed(managed)}/applications"
     here = {"q": query, "sort": sort} if query else {"sort": sort}
     items = [
@@ -226,7 +226,7 @@ async def applications(request: Request) -> Response:
         )
         for c in found.items
     ]
-    return _render(
+    return render(
         request,
         ctx,
         person,
@@ -286,7 +286,7 @@ async def bulk(request: Request) -> Response:
     if not chosen:
         return _back(back, problem=translate("apps.nothing_selected", locale=locale))
     if action == "delete":
-        return _render(
+        return render(
             request,
             ctx,
             person,
@@ -337,17 +337,17 @@ def _status(exc: DomainError) -> int:
     return 400
 
 
-def _refused(request: Request, ctx: Context, person: Person, exc: DomainError, managed: str) -> Response:
+def refused(request: Request, ctx: Context, person: Person, exc: DomainError) -> Response:
     status = _status(exc)
     if status in (403, 404):
-        return _render(request, ctx, person, "no_access.html", status=status, current=None)
+        return render(request, ctx, person, "no_access.html", status=status, current=None)
     return common.error_page(request, status, "error.invalid_request", exc.message)
 
 
 # --- connect an application, and its settings ---------------------------------------------------
 
 
-async def _managed(request: Request, ctx: Context) -> tuple[Person, str] | Response:
+async def managed_person(request: Request, ctx: Context) -> tuple[Person, str] | Response:
     person = await _person(request, ctx)
     if isinstance(person, Response):
         return person
@@ -359,12 +359,12 @@ async def _managed(request: Request, ctx: Context) -> tuple[Person, str] | Respo
 
 async def catalogue(request: Request) -> Response:
     ctx: Context = request.app.state.ctx
-    found = await _managed(request, ctx)
+    found = await managed_person(request, ctx)
     if isinstance(found, Response):
         return found
     person, managed = found
     list_url = f"{person.managed(managed)}/applications"
-    return _render(
+    return render(
         request,
         ctx,
         person,
@@ -394,6 +394,7 @@ async def _form_page(
     version: int | None = None,
     notice: str | None = None,
     status: int = 200,
+    client: Client | None = None,
 ) -> Response:
     list_url = f"{person.managed(managed)}/applications"
     creating = kind is not None
@@ -404,7 +405,7 @@ async def _form_page(
         roles.append(current_role)
     locale = common.locale_of(request)
     first = shown.first if creating else ("client_name", "description", "owner")
-    return _render(
+    return render(
         request,
         ctx,
         person,
@@ -428,14 +429,26 @@ async def _form_page(
         permissions=client_form.permission_choices(
             managed, person.principal.permissions, person.principal.is_operator, locale
         ),
+        client=client,
+        tab="settings",
+        tabs=client_tabs(person, managed, client.client_id) if client is not None else [],
     )
+
+
+TABS = ("settings", "secrets", "api-keys", "guide", "activity")
+
+
+def client_tabs(person: Person, managed: str, client_id: str) -> list[tuple[str, str]]:
+    """The client page's tabs: (key, URL)."""
+    base = f"{person.managed(managed)}/applications/{client_id}"
+    return [(key, base if key == "settings" else f"{base}/{key}") for key in TABS]
 
 
 def _errors_of(exc: Invalid) -> dict[str, str]:
     return {client_form.field_of(path): message for path, message in exc.errors}
 
 
-async def _checked_fields(request: Request) -> list[tuple[str, str]] | Response:
+async def checked_fields(request: Request) -> list[tuple[str, str]] | Response:
     try:
         fields = await read_fields(request)
     except BadForm as exc:
@@ -450,7 +463,7 @@ async def _checked_fields(request: Request) -> list[tuple[str, str]] | Response:
 async def new_application(request: Request) -> Response:
     """GET: the form pre-filled for the kind; POST: create, then show the secret once."""
     ctx: Context = request.app.state.ctx
-    found = await _managed(request, ctx)
+    found = await managed_person(request, ctx)
     if isinstance(found, Response):
         return found
     person, managed = found
@@ -461,7 +474,7 @@ async def new_application(request: Request) -> Response:
         )
     if request.method == "GET":
         return await _form_page(request, ctx, person, managed, client_form.preset(kind), kind=kind)
-    fields = await _checked_fields(request)
+    fields = await checked_fields(request)
     if isinstance(fields, Response):
         return fields
     values, errors = client_form.read(fields)
@@ -480,11 +493,11 @@ async def new_application(request: Request) -> Response:
         state.errors = {"client_id" if isinstance(exc, Conflict) else "_": exc.message}
         return await _form_page(request, ctx, person, managed, state, kind=kind, status=_status(exc))
     except DomainError as exc:
-        return _refused(request, ctx, person, exc, managed)
+        return refused(request, ctx, person, exc)
     client_url = f"{person.managed(managed)}/applications/{client.client_id}"
     if secret is None:
         return RedirectResponse(client_url, status_code=303)
-    return _render(
+    return render(
         request,
         ctx,
         person,
@@ -495,13 +508,15 @@ async def new_application(request: Request) -> Response:
         client_id=client.client_id,
         secret=secret.value,
         continue_url=client_url,
+        heading=None,
+        label=None,
     )
 
 
 async def application(request: Request) -> Response:
     """GET: the settings form; POST: save it (PUT semantics, guarded by the version it showed)."""
     ctx: Context = request.app.state.ctx
-    found = await _managed(request, ctx)
+    found = await managed_person(request, ctx)
     if isinstance(found, Response):
         return found
     person, managed = found
@@ -511,7 +526,7 @@ async def application(request: Request) -> Response:
     try:
         stored = await client_service.get_client(ctx, person.principal, managed, client_id)
     except DomainError as exc:
-        return _refused(request, ctx, person, exc, managed)
+        return refused(request, ctx, person, exc)
     locale = common.locale_of(request)
     if request.method == "GET":
         notice = translate("form.saved", locale=locale) if request.query_params.get("saved") else None
@@ -524,8 +539,9 @@ async def application(request: Request) -> Response:
             kind=None,
             version=stored.version,
             notice=notice,
+            client=stored,
         )
-    fields = await _checked_fields(request)
+    fields = await checked_fields(request)
     if isinstance(fields, Response):
         return fields
     values, errors = client_form.read(fields, client_id=client_id)
@@ -533,7 +549,7 @@ async def application(request: Request) -> Response:
     state.other_scopes = dict(fields).get("other_scopes", "")
     if errors:
         return await _form_page(
-            request, ctx, person, managed, state, kind=None, version=stored.version, status=422
+            request, ctx, person, managed, state, kind=None, version=stored.version, status=422, client=stored
         )
     version = dict(fields).get("version", "")
     try:
@@ -548,7 +564,7 @@ async def application(request: Request) -> Response:
     except Invalid as exc:
         state.errors = _errors_of(exc)
         return await _form_page(
-            request, ctx, person, managed, state, kind=None, version=stored.version, status=422
+            request, ctx, person, managed, state, kind=None, version=stored.version, status=422, client=stored
         )
     except PreconditionFailed:
         fresh = await client_service.get_client(ctx, person.principal, managed, client_id)
@@ -562,12 +578,21 @@ async def application(request: Request) -> Response:
             version=fresh.version,
             notice=translate("form.stale", locale=locale),
             status=412,
+            client=fresh,
         )
     except (Conflict, Forbidden) as exc:
         state.errors = {"_": exc.message}
         return await _form_page(
-            request, ctx, person, managed, state, kind=None, version=stored.version, status=_status(exc)
+            request,
+            ctx,
+            person,
+            managed,
+            state,
+            kind=None,
+            version=stored.version,
+            status=_status(exc),
+            client=stored,
         )
     except DomainError as exc:
-        return _refused(request, ctx, person, exc, managed)
+        return refused(request, ctx, person, exc)
     return RedirectResponse(f"{person.managed(managed)}/applications/{client_id}?saved=1", status_code=303)
