@@ -139,37 +139,21 @@ def measure(
     srv: harness.Server, seeded: dict[str, Any], kind: str, args: argparse.Namespace
 ) -> dict[str, Any]:
     url = f"{srv.base}/t/{TENANT}/token"
-    headers = [f"Authorization: {seeded['basic']}"]
+    common: dict[str, Any] = {
+        "seconds": args.duration,
+        "warmup": args.warmup,
+        "connections": 64,
+        "headers": [f"Authorization: {seeded['basic']}"],
+    }
     expect = {"BENCH_EXPECT": "access_token"}
     if kind == "client_credentials":
         env = {"BENCH_BODY": "grant_type=client_credentials", **expect}
-        load, _ = harness.measure(
-            url, srv.pid, seconds=args.duration, warmup=args.warmup, connections=64, headers=headers, env=env
-        )
+        load, _ = harness.measure(url, srv.pid, env=env, **common)
     else:
         path = seeded["codes" if kind == "authorization_code" else "refresh"]
-        warm = {"BENCH_BODY_FILE": str(path), "BENCH_BODY_OFFSET": "0", **expect}
-        harness.wrk(url, args.warmup, connections=64, latency=False, headers=headers, env=warm)
         used = args.pool // 3  # the warm-up takes far fewer; the measured run starts past them
-        env = {"BENCH_BODY_FILE": str(path), "BENCH_BODY_OFFSET": str(used), **expect}
-        pids = harness.descendants(srv.pid)
-        before = harness.cpu_seconds(pids)
-        got = harness.wrk(url, args.duration, connections=64, latency=True, headers=headers, env=env)
-        cpu = harness.cpu_seconds(pids) - before
-        load = harness.Load(
-            rps=got["requests"] / (got["duration_us"] / 1e6),
-            p50_ms=got["p50_us"] / 1000,
-            p90_ms=got["p90_us"] / 1000,
-            p99_ms=got["p99_us"] / 1000,
-            max_ms=got["max_us"] / 1000,
-            requests=got["requests"],
-            non_2xx=got["non2xx"],
-            socket_errors=got["socket_errors"],
-            bad_body=got.get("bad_body", 0),
-            server_cpu_ms_per_req=cpu / max(got["requests"], 1) * 1000,
-            server_rss_mb=harness.rss_mb(pids),
-        )
-        if got["requests"] + used > args.pool:
+        load, _ = harness.measure(url, srv.pid, env=expect, body_file=path, measured_from=used, **common)
+        if load.requests + used > args.pool:
             raise SystemExit(f"{kind}: the pool of {args.pool} ran out; raise --pool")
     return {"grant": kind, **load.__dict__}
 

@@ -301,14 +301,33 @@ class Load:
 
 
 def measure(
-    url: str, pid: int, *, seconds: float, warmup: float, connections: int, **options: Any
+    url: str,
+    pid: int,
+    *,
+    seconds: float,
+    warmup: float,
+    connections: int,
+    env: dict[str, str] | None = None,
+    body_file: Path | None = None,
+    measured_from: int = 0,
+    **options: Any,
 ) -> tuple[Load, str]:
     """A discarded warm-up, then a measured run; the server's CPU over the measured run and its
-    RSS after it, both summed over the server's processes. `options` go to `wrk`."""
-    wrk(url, warmup, connections=connections, latency=False, **options)  # discarded
+    RSS after it, both summed over the server's processes. `env` and `options` go to `wrk`.
+
+    With `body_file` (single-use credentials, one request body a line: BENCH_BODY_FILE), the
+    warm-up starts at its first line and the measured run at line `measured_from`, so that the
+    two never send one line twice as long as the warm-up uses fewer lines than that."""
+
+    def run_env(first_line: int) -> dict[str, str] | None:
+        if body_file is None:
+            return env
+        return {**(env or {}), "BENCH_BODY_FILE": str(body_file), "BENCH_BODY_OFFSET": str(first_line)}
+
+    wrk(url, warmup, connections=connections, latency=False, env=run_env(0), **options)  # discarded
     pids = descendants(pid)
     cpu_before = cpu_seconds(pids)
-    got = wrk(url, seconds, connections=connections, latency=True, **options)
+    got = wrk(url, seconds, connections=connections, latency=True, env=run_env(measured_from), **options)
     pids = descendants(pid)
     cpu = cpu_seconds(pids) - cpu_before
     load = Load(
