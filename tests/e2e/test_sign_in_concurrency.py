@@ -60,13 +60,6 @@ N = 8  # requests in each race
 FAMILIES = 4  # refresh token families kept busy while their user is disabled
 TURNS = 200  # at most this many refreshes per family (the disabling ends them long before)
 T = TypeVar("T")
-DEADLOCK = (
-    "bug: on PostgreSQL, disabling a user deadlocks with a refresh of their token, and one of "
-    "them fails with Unavailable (the refresh: 503 temporarily_unavailable): the refresh holds "
-    "the token and the session row its new token references (FOR KEY SHARE) and waits for the "
-    "user row (the new token's foreign-key check); the disabling holds the user row FOR UPDATE "
-    "and waits for the session row it deletes"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,12 +267,6 @@ def test_one_code_exchanged_at_once_is_issued_once_and_the_replays_revoke_its_ac
         assert site.userinfo(issued["access_token"], at).status_code == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: a replayed code revokes the access token of the first exchange but not its "
-    "refresh token (grants/authorization_code.py _replayed ignores issued_family_id)",
-)
 def test_one_code_exchanged_at_once_and_the_replays_revoke_its_refresh_tokens(site: Site) -> None:
     """docs/sign-in.md: a second use "revokes the access token and the refresh tokens the first
     use issued"."""
@@ -363,7 +350,7 @@ def test_disabling_a_user_while_their_tokens_are_refreshed_ends_every_refresh(si
             try:
                 site.disable(user_id)
                 break
-            except Unavailable:
+            except Unavailable:  # a deadlock (the user row is locked FOR NO KEY UPDATE: none now)
                 deadlocks.append("the disabling")
         disabled_at.append(time.monotonic())
 
@@ -389,8 +376,6 @@ def test_disabling_a_user_while_their_tokens_are_refreshed_ends_every_refresh(si
     errors = refused([answer for _, answer in log])
     assert len(errors) == FAMILIES and set(errors) <= {"invalid_grant", "temporarily_unavailable"}, errors
     deadlocks += ["a refresh" for error in errors if error == "temporarily_unavailable"]
-    if deadlocks and site.url.startswith("postgresql"):
-        pytest.xfail(f"{DEADLOCK} (lost here: {', '.join(deadlocks)})")
     assert errors == ["invalid_grant"] * FAMILIES and deadlocks == []
 
 

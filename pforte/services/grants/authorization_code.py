@@ -32,7 +32,7 @@ from pforte.services.grants import user_tokens
 from pforte.services.grants.grant import TokenRequest
 from pforte.services.views import KeyView, TenantView
 from pforte.store.repos.changes import RevokedTokenRepo
-from pforte.store.repos.sessions import CodeRepo, UsedCode
+from pforte.store.repos.sessions import CodeRepo, RefreshTokenRepo, UsedCode
 from pforte.store.tables import AuthorizationCodeRow, RevokedTokenRow
 
 GRANT_TYPE = AUTHORIZATION_CODE
@@ -112,8 +112,15 @@ async def _exchange(
 
 
 async def _replayed(session: AsyncSession, request: TokenRequest, row: AuthorizationCodeRow) -> None:
-    """A second use: revoke the access token the first use issued, and record the replay."""
+    """A second use: revoke the access token and the refresh tokens the first use issued
+    (RFC 6749 §4.1.2: "SHOULD revoke ... all tokens previously issued based on that
+    authorization code"), and record the replay."""
     tenant = request.tenant
+    family_revoked = 0
+    if row.issued_family_id is not None:
+        family_revoked = await RefreshTokenRepo(session).revoke_family(
+            tenant.id, row.issued_family_id, request.now
+        )
     if (
         row.issued_jti is not None
         and row.issued_jti_expires_at is not None
@@ -133,6 +140,9 @@ async def _replayed(session: AsyncSession, request: TokenRequest, row: Authoriza
         kind="client", id=request.client.client_id, tenant=tenant.slug, client_id=request.client.client_id
     )
     event = Event(
-        EventName.AUTHORIZATION_CODE_REUSED, "user", str(row.user_id), {"clientId": request.client.client_id}
+        EventName.AUTHORIZATION_CODE_REUSED,
+        "user",
+        str(row.user_id),
+        {"clientId": request.client.client_id, "refreshTokensRevoked": family_revoked},
     )
     audit.record(session, tenant_id=tenant.id, actor=actor, event=event, publish=False)

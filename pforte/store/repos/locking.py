@@ -6,7 +6,8 @@ row of the aggregate the invariant belongs to, so that parallel requests run one
 other instead of each validating a state the other is about to change.
 
 - PostgreSQL: ``SELECT … FOR UPDATE`` (or ``FOR KEY SHARE`` when the caller only needs the row
-  to stay: children being added to a parent that must not be deleted meanwhile).
+  to stay: children being added to a parent that must not be deleted meanwhile; ``FOR NO KEY
+  UPDATE`` when the change keeps the row's key).
 - SQLite: one writer at a time. A no-op ``UPDATE`` of the row makes this transaction the writer
   before anything is read (pysqlite opens the transaction at the first write), so a second
   writer waits at its own first statement (``busy_timeout``) and then reads what the first
@@ -29,11 +30,18 @@ async def hold(
     table: type[Any],
     *,
     shared: bool = False,
+    keeps_key: bool = False,
 ) -> RowT | None:
     """Run ``stmt`` (which selects rows of ``table``) holding the rows it names; fresh values,
     not those this session may have read before. On SQLite the no-op ``UPDATE`` takes the
     ``WHERE`` of ``stmt`` itself, so it names exactly the rows the select does (for a
-    tenant-owned row: the tenant's, as ``scoping.scoped_select`` wrote it)."""
+    tenant-owned row: the tenant's, as ``scoping.scoped_select`` wrote it).
+
+    ``keeps_key``: the change will not touch the row's key, so PostgreSQL takes ``FOR NO KEY
+    UPDATE``, which lets rows that refer to it be inserted meanwhile (their foreign-key check
+    takes ``FOR KEY SHARE``). Without it, disabling a user deadlocked with a refresh of the
+    user's token: the refresh held the session row its new token refers to and waited for the
+    user row; the disabling held the user row and waited to delete that session."""
     if session.get_bind().dialect.name == "sqlite":
         where = stmt.whereclause
         assert where is not None, "a lock names its rows"
@@ -42,5 +50,5 @@ async def hold(
         await session.execute(update(core).where(where).values({pk.name: pk}))
         locked = stmt
     else:
-        locked = stmt.with_for_update(read=shared, key_share=shared)
+        locked = stmt.with_for_update(read=shared, key_share=shared or keeps_key)
     return await session.scalar(locked.execution_options(populate_existing=True))

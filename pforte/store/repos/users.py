@@ -117,10 +117,11 @@ class UserRepo:
         return await self.session.scalar(scoped_select(UserRow, tenant_id).where(UserRow.username_key == key))
 
     async def lock(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRow | None:
-        """The user, held until this transaction ends (see ``locking``); None if it is gone."""
-        return await hold(
-            self.session, scoped_select(UserRow, tenant_id).where(UserRow.id == user_id), UserRow
-        )
+        """The user, held until this transaction ends (see ``locking``); None if it is gone. A
+        user's id never changes: ``FOR NO KEY UPDATE``, so the user's sessions and tokens can be
+        written meanwhile (and are then ended by the holder)."""
+        stmt = scoped_select(UserRow, tenant_id).where(UserRow.id == user_id)
+        return await hold(self.session, stmt, UserRow, keeps_key=True)
 
     async def page(self, tenant_id: uuid.UUID, *, cursor: str | None, limit: int) -> Page[UserRow]:
         return await keyset_page(
