@@ -24,7 +24,7 @@ from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
-from pforte.web.consoles import account, client_tabs
+from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
@@ -121,6 +121,10 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/admin/{tenant}/applications", admin_console.applications, methods=["GET"]),
             Route("/t/{slug}/admin/{tenant}/applications/bulk", admin_console.bulk, methods=["POST"]),
             Route("/t/{slug}/admin/{tenant}/applications/new", admin_console.catalogue, methods=["GET"]),
+            Route("/t/{slug}/admin/{tenant}/users", people.users, methods=["GET", "POST"]),
+            Route("/t/{slug}/admin/{tenant}/users/{user_id}", people.user, methods=["GET", "POST"]),
+            Route("/t/{slug}/admin/{tenant}/roles", people.roles, methods=["GET", "POST"]),
+            Route("/t/{slug}/admin/{tenant}/events", people.events, methods=["GET"]),
             Route(
                 "/t/{slug}/admin/{tenant}/applications/new/{kind}",
                 admin_console.new_application,

@@ -55,3 +55,18 @@ async def activity(
     return [
         Activity(r.name, r.actor, r.target_type, r.target_id, dict(r.changes), r.created_at) for r in rows
     ]
+
+
+EVENTS_READ = "events:read"
+
+
+async def recent_events(
+    ctx: Context, principal: Principal, tenant_ref: str, *, name_prefix: str = "", limit: int = 100
+) -> list[Activity]:
+    """The tenant's newest audit events (``events:read``), those whose name starts with
+    ``name_prefix`` ("client.", "user.signed_in") when given."""
+    async with tenant_read(ctx, principal, tenant_ref, EVENTS_READ) as unit:
+        rows = await AuditRepo(unit.session).list(unit.tenant.id, limit=limit, name_prefix=name_prefix)
+    return [
+        Activity(r.name, r.actor, r.target_type, r.target_id, dict(r.changes), r.created_at) for r in rows
+    ]

@@ -501,5 +501,100 @@ async def test_the_guide_and_the_activity_tab(ctx: Context, client: httpx.AsyncC
     activity = await client.get(f"{base}/activity")
     assert activity.status_code == 200
     assert activity.text.index("client.updated") < activity.text.index("client.created")  # newest first
-    assert '<code>clientName</code></th><td><code>"Docs"</code></td><td><code>"Docs v2"</code>' in activity.text
+    assert (
+        '<code>clientName</code></th><td><code>"Docs"</code></td><td><code>"Docs v2"</code>' in activity.text
+    )
     assert "client_secret.created" in activity.text
+
+
+# --- users, roles, events -----------------------------------------------------------------------------
+
+
+async def test_users_are_created_disabled_given_roles_and_deleted(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, tenant, name="support", description=None, permissions=["users:read"]
+    )
+    admin_name = await person(ctx, tenant, ["admin"])
+    await open_console(client, tenant, admin_name)
+    base = f"/t/{tenant}/admin/{tenant}/users"
+    page = await client.get(base)
+    assert page.status_code == 200 and admin_name in page.text
+    action, fields = form_fields(page.text, 'name="username"')
+    created = await post_form(
+        client,
+        action,
+        replaced(fields, username="Grace", email="grace@example.com", password=PASSWORD, roles="support"),
+    )
+    assert created.status_code == 303
+    user_url = created.headers["location"]
+    shown = await client.get(user_url)
+    assert shown.status_code == 200 and "grace@example.com" in shown.text
+    grace = await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")
+    assert grace.roles == ("support",) and grace.enabled
+    [event] = await audit_events(ctx, "user.created", str(grace.id))
+    assert event.actor.startswith("user:")
+    # a second user of that name (any case) is the service's conflict, shown on the page
+    again = await post_form(client, action, replaced(fields, username="GRACE"))
+    assert again.status_code == 422 and "exists" in again.text
+    # disable, roles, password
+    csrf = dict(fields)["csrf_token"]
+    assert (
+        await post_form(client, user_url, [("csrf_token", csrf), ("action", "disable")])
+    ).status_code == 303
+    assert not (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).enabled
+    roles = await post_form(client, user_url, [("csrf_token", csrf), ("action", "roles")])
+    assert roles.status_code == 303
+    assert (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).roles == ()
+    # delete: asked once more
+    ask = await post_form(client, user_url, [("csrf_token", csrf), ("action", "delete"), ("label", "Grace")])
+    assert ask.status_code == 200 and "Delete this user?" in ask.text
+    assert (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).username == "Grace"
+    gone = await post_form(client, user_url, [("csrf_token", csrf), ("action", "delete-confirmed")])
+    assert gone.status_code == 303 and gone.headers["location"] == base
+    assert await audit_events(ctx, "user.deleted", str(grace.id))
+
+
+async def test_a_person_without_users_write_cannot_create_users(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    username = await ops_person(ctx, tenant, ["users:read", "clients:read"])
+    await open_console(client, tenant, username)
+    base = f"/t/{tenant}/admin/{tenant}/users"
+    page = await client.get(base)
+    action, fields = form_fields(page.text, 'name="username"')
+    before = await snapshot(ctx)
+    refused = await post_form(client, action, replaced(fields, username="mallory"))
+    assert refused.status_code == 422 and "users:write" in refused.text
+    assert await snapshot(ctx) == before
+
+
+async def test_roles_and_events(ctx: Context, client: httpx.AsyncClient, tenant: str) -> None:
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    base = f"/t/{tenant}/admin/{tenant}/roles"
+    page = await client.get(base)
+    assert page.status_code == 200 and "admin" in page.text
+    action, fields = form_fields(page.text, 'name="action" value="create"')
+    made = await post_form(client, action, replaced(fields, name="auditor", permissions="events:read"))
+    assert made.status_code == 303
+    [role] = [r for r in await role_service.list_roles(ctx, SYSTEM_PRINCIPAL, tenant) if r.name == "auditor"]
+    assert role.permissions == ("events:read",)
+    csrf = dict(fields)["csrf_token"]
+    ask = await post_form(client, base, [("csrf_token", csrf), ("action", "delete"), ("name", "auditor")])
+    assert ask.status_code == 200 and "Delete this role?" in ask.text
+    done = await post_form(
+        client, base, [("csrf_token", csrf), ("action", "delete-confirmed"), ("name", "auditor")]
+    )
+    assert done.status_code == 303
+    assert "auditor" not in [r.name for r in await role_service.list_roles(ctx, SYSTEM_PRINCIPAL, tenant)]
+    builtin = await post_form(
+        client, base, [("csrf_token", csrf), ("action", "delete-confirmed"), ("name", "admin")]
+    )
+    assert builtin.status_code == 422 and "admin" in builtin.text
+    events = await client.get(f"/t/{tenant}/admin/{tenant}/events", params={"type": "role."})
+    assert events.status_code == 200
+    assert "<code>role.deleted</code>" in events.text and "<code>role.created</code>" in events.text
+    assert "<code>user.signed_in</code>" not in events.text
+    everything = await client.get(f"/t/{tenant}/admin/{tenant}/events")
+    assert "<code>user.signed_in</code>" in everything.text

@@ -20,8 +20,15 @@ class AuditRepo:
     def add(self, row: AuditEventRow) -> None:
         self.session.add(row)
 
-    async def list(self, tenant_id: uuid.UUID, *, limit: int = 100) -> list[AuditEventRow]:
-        stmt = scoped_select(AuditEventRow, tenant_id).order_by(AuditEventRow.id.desc()).limit(limit)
+    async def list(
+        self, tenant_id: uuid.UUID, *, limit: int = 100, name_prefix: str = ""
+    ) -> list[AuditEventRow]:
+        """The newest events, those whose name starts with ``name_prefix`` when given."""
+        stmt = scoped_select(AuditEventRow, tenant_id)
+        if name_prefix:
+            upper = name_prefix[:-1] + chr(ord(name_prefix[-1]) + 1)
+            stmt = stmt.where(AuditEventRow.name >= name_prefix, AuditEventRow.name < upper)
+        stmt = stmt.order_by(AuditEventRow.id.desc()).limit(limit)
         return list((await self.session.scalars(stmt)).all())
 
     async def of_client(

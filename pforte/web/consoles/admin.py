@@ -121,7 +121,8 @@ def render(
     nav: list[tuple[str, str]] = []
     managed = context.pop("managed", None)
     if isinstance(managed, str):
-        nav.append(("applications", f"{person.managed(managed)}/applications"))
+        for key in ("applications", "users", "roles", "events"):
+            nav.append((key, f"{person.managed(managed)}/{key}"))
     if person.principal.is_operator:
         nav.append(("tenants", f"{person.base}/"))
     html = page(

@@ -1,0 +1,264 @@
+"""The admin console's users, roles and events (DESIGN.md §8: "plus users, roles and events").
+
+    GET  …/{tenant}/users                  the users, keyset pages; the "new user" form
+    POST …/{tenant}/users                  create (an initial password and roles optional)
+    GET  …/{tenant}/users/{id}             one user: enabled, roles, password
+    POST …/{tenant}/users/{id}             ``action``: enable | disable | roles | password |
+                                           delete (asks once more) | delete-confirmed
+    GET  …/{tenant}/roles                  the tenant's roles and their permissions; new role
+    POST …/{tenant}/roles                  ``action``: create | delete | delete-confirmed
+    GET  …/{tenant}/events                 the newest audit events, filtered by name prefix
+
+Every action calls the same service as the CLI and the APIs (the same permission, the same
+"no principal grants what it lacks" rule, the same audit event); a refusal is shown as the
+service words it.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from pforte.domain.errors import DomainError
+from pforte.domain.users import UserSpec
+from pforte.services import guide as guide_service
+from pforte.services import roles as role_service
+from pforte.services import users as user_service
+from pforte.services.context import Context
+from pforte.services.users import UserChange
+from pforte.web.consoles import admin, client_form, common
+
+PAGE_SIZE = 50
+
+
+async def _roles(ctx: Context, person: admin.Person, managed: str) -> list[str]:
+    try:
+        return [r.name for r in await role_service.list_roles(ctx, person.principal, managed)]
+    except DomainError:
+        return []
+
+
+async def users(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    found = await admin.managed_person(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    base = f"{person.managed(managed)}/users"
+    problem, form = request.query_params.get("problem"), {}
+    if request.method == "POST":
+        fields = await admin.checked_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        form = dict(fields)
+        try:
+            created = await user_service.create_user(
+                ctx,
+                person.principal,
+                managed,
+                UserSpec(
+                    username=form.get("username", "").strip(),
+                    email=form.get("email", "").strip() or None,
+                    given_name=form.get("given_name", "").strip() or None,
+                    family_name=form.get("family_name", "").strip() or None,
+                ),
+                password=form.get("password") or None,
+                roles=[v for k, v in fields if k == "roles"],
+            )
+        except DomainError as exc:
+            problem = exc.message
+        else:
+            return RedirectResponse(f"{base}/{created.id}", status_code=303)
+    cursor = request.query_params.get("cursor")
+    try:
+        page = await user_service.list_users(ctx, person.principal, managed, cursor=cursor, limit=PAGE_SIZE)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "users.html",
+        status=422 if problem and form else 200,
+        managed=managed,
+        current="users",
+        items=page.items,
+        base=base,
+        problem=problem,
+        form=form,
+        roles=await _roles(ctx, person, managed),
+        next_url=f"{base}?{urlencode({'cursor': page.next})}" if page.next else None,
+    )
+
+
+async def user(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    found = await admin.managed_person(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    ref = request.path_params["user_id"][:64]
+    base = f"{person.managed(managed)}/users"
+    if request.method == "POST":
+        fields = await admin.checked_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        form = dict(fields)
+        action = form.get("action", "")
+        if action == "delete":
+            return admin.render(
+                request,
+                ctx,
+                person,
+                "confirm.html",
+                managed=managed,
+                current="users",
+                heading_key="user.delete.title",
+                help_key="user.delete.help",
+                subject=form.get("label", ""),
+                action=f"{base}/{ref}",
+                hidden={"action": "delete-confirmed"},
+                back=f"{base}/{ref}",
+            )
+        try:
+            await _apply(ctx, person, managed, ref, action, fields)
+        except DomainError as exc:
+            return RedirectResponse(f"{base}/{ref}?{urlencode({'problem': exc.message})}", status_code=303)
+        if action == "delete-confirmed":
+            return RedirectResponse(base, status_code=303)
+        return RedirectResponse(f"{base}/{ref}?saved=1", status_code=303)
+    try:
+        shown = await user_service.get_user(ctx, person.principal, managed, ref)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "user.html",
+        managed=managed,
+        current="users",
+        user=shown,
+        base=base,
+        roles=sorted(set(await _roles(ctx, person, managed)) | set(shown.roles)),
+        saved=bool(request.query_params.get("saved")),
+        problem=request.query_params.get("problem"),
+    )
+
+
+async def _apply(
+    ctx: Context, person: admin.Person, managed: str, ref: str, action: str, fields: list[tuple[str, str]]
+) -> None:
+    form = dict(fields)
+    if action in ("enable", "disable"):
+        await user_service.update_user(
+            ctx, person.principal, managed, ref, UserChange(enabled=action == "enable")
+        )
+    elif action == "password":
+        await user_service.set_password(ctx, person.principal, managed, ref, form.get("password", ""))
+    elif action == "roles":
+        wanted = {v for k, v in fields if k == "roles"}
+        held = set((await user_service.get_user(ctx, person.principal, managed, ref)).roles)
+        for name in sorted(wanted - held):
+            await user_service.add_role(ctx, person.principal, managed, ref, name)
+        for name in sorted(held - wanted):
+            await user_service.remove_role(ctx, person.principal, managed, ref, name)
+    elif action == "delete-confirmed":
+        await user_service.delete_user(ctx, person.principal, managed, ref)
+    else:
+        raise DomainError("Unknown action.")
+
+
+async def roles(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    found = await admin.managed_person(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    base = f"{person.managed(managed)}/roles"
+    problem, form = request.query_params.get("problem"), {}
+    if request.method == "POST":
+        fields = await admin.checked_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        form = dict(fields)
+        action = form.get("action", "")
+        if action == "delete":
+            return admin.render(
+                request,
+                ctx,
+                person,
+                "confirm.html",
+                managed=managed,
+                current="roles",
+                heading_key="role.delete.title",
+                help_key="role.delete.help",
+                subject=form.get("name", ""),
+                action=base,
+                hidden={"action": "delete-confirmed", "name": form.get("name", "")},
+                back=base,
+            )
+        try:
+            if action == "create":
+                await role_service.create_role(
+                    ctx,
+                    person.principal,
+                    managed,
+                    name=form.get("name", "").strip(),
+                    description=form.get("description", "").strip() or None,
+                    permissions=[v for k, v in fields if k == "permissions"],
+                )
+            elif action == "delete-confirmed":
+                await role_service.delete_role(ctx, person.principal, managed, form.get("name", ""))
+            else:
+                raise DomainError("Unknown action.")
+        except DomainError as exc:
+            problem = exc.message
+        else:
+            return RedirectResponse(base, status_code=303)
+    try:
+        listed = await role_service.list_roles(ctx, person.principal, managed)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "roles.html",
+        status=422 if problem and form else 200,
+        managed=managed,
+        current="roles",
+        items=listed,
+        base=base,
+        problem=problem,
+        form=form,
+        permissions=client_form.permission_choices(
+            managed, person.principal.permissions, person.principal.is_operator, common.locale_of(request)
+        ),
+    )
+
+
+async def events(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    found = await admin.managed_person(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    kind = request.query_params.get("type", "")[:64]
+    try:
+        entries = await guide_service.recent_events(ctx, person.principal, managed, name_prefix=kind)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "events.html",
+        managed=managed,
+        current="events",
+        entries=entries,
+        kind=kind,
+        base=f"{person.managed(managed)}/events",
+    )
