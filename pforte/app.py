@@ -117,6 +117,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/admin", admin_console.home, methods=["GET"]),
             Route("/t/{slug}/admin/", admin_console.home, methods=["GET"]),
             Route("/t/{slug}/admin/callback", admin_console.callback, methods=["GET"]),
+            Route("/t/{slug}/admin/tenants", people.tenants, methods=["GET", "POST"]),
             Route("/t/{slug}/admin/sign-out", admin_console.sign_out, methods=["POST"]),
             Route("/t/{slug}/admin/{tenant}/applications", admin_console.applications, methods=["GET"]),
             Route("/t/{slug}/admin/{tenant}/applications/bulk", admin_console.bulk, methods=["POST"]),

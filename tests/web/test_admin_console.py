@@ -14,10 +14,12 @@ import pytest
 
 from pforte.domain.clients import ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
+from pforte.domain.errors import DomainError
 from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
 from pforte.services import credentials as credential_service
 from pforte.services import roles as role_service
+from pforte.services import tenants as tenant_service
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
@@ -598,3 +600,51 @@ async def test_roles_and_events(ctx: Context, client: httpx.AsyncClient, tenant:
     assert "<code>user.signed_in</code>" not in events.text
     everything = await client.get(f"/t/{tenant}/admin/{tenant}/events")
     assert "<code>user.signed_in</code>" in everything.text
+
+
+async def test_the_operator_creates_renames_and_deletes_tenants(
+    ctx: Context, client: httpx.AsyncClient
+) -> None:
+    await open_console(client, "system", await person(ctx, "system", ["admin"]))
+    base = "/t/system/admin/tenants"
+    page = await client.get(base)
+    assert page.status_code == 200
+    action, fields = form_fields(page.text, 'name="action" value="create"')
+    slug = f"beta-{uuid.uuid4().hex[:6]}"
+    assert (
+        await post_form(client, action, replaced(fields, slug=slug, display_name="Beta AG"))
+    ).status_code == 303
+    created = await tenant_service.get_tenant(ctx, SYSTEM_PRINCIPAL, slug)
+    assert created.display_name == "Beta AG"
+    csrf = dict(fields)["csrf_token"]
+    renamed = await post_form(
+        client,
+        base,
+        [("csrf_token", csrf), ("action", "rename"), ("slug", slug), ("display_name", "Beta GmbH")],
+    )
+    assert renamed.status_code == 303
+    assert (await tenant_service.get_tenant(ctx, SYSTEM_PRINCIPAL, slug)).display_name == "Beta GmbH"
+    wrong = await post_form(
+        client, base, [("csrf_token", csrf), ("action", "delete"), ("slug", slug), ("confirm_slug", "beta")]
+    )
+    assert wrong.status_code == 422
+    assert (await tenant_service.get_tenant(ctx, SYSTEM_PRINCIPAL, slug)).slug == slug
+    system = await post_form(
+        client,
+        base,
+        [("csrf_token", csrf), ("action", "delete"), ("slug", "system"), ("confirm_slug", "system")],
+    )
+    assert system.status_code == 422 and "cannot be deleted" in system.text
+    done = await post_form(
+        client, base, [("csrf_token", csrf), ("action", "delete"), ("slug", slug), ("confirm_slug", slug)]
+    )
+    assert done.status_code == 303
+    with pytest.raises(DomainError):
+        await tenant_service.get_tenant(ctx, SYSTEM_PRINCIPAL, slug)
+
+
+async def test_a_tenant_admin_has_no_tenants_page(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    assert (await client.get(f"/t/{tenant}/admin/tenants")).status_code == 403

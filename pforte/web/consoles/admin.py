@@ -104,7 +104,7 @@ def principal_of(home: TenantView, signed_in: sessions.SignedIn) -> Principal:
     )
 
 
-async def _person(request: Request, ctx: Context) -> Person | Response:
+async def person_of(request: Request, ctx: Context) -> Person | Response:
     home = await common.tenant_of(request, ctx)
     if home is None:
         return common.no_tenant(request)
@@ -124,7 +124,7 @@ def render(
         for key in ("applications", "users", "roles", "events"):
             nav.append((key, f"{person.managed(managed)}/{key}"))
     if person.principal.is_operator:
-        nav.append(("tenants", f"{person.base}/"))
+        nav.append(("tenants", f"{person.base}/tenants"))
     html = page(
         template,
         locale=common.locale_of(request),
@@ -148,7 +148,7 @@ async def root(_request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     ctx: Context = request.app.state.ctx
-    person = await _person(request, ctx)
+    person = await person_of(request, ctx)
     if isinstance(person, Response):
         return person
     if not person.principal.permissions & ADMIN_PERMISSIONS:
@@ -193,7 +193,7 @@ class Row:
 
 async def applications(request: Request) -> Response:
     ctx: Context = request.app.state.ctx
-    person = await _person(request, ctx)
+    person = await person_of(request, ctx)
     if isinstance(person, Response):
         return person
     managed = request.path_params["tenant"]
@@ -262,7 +262,7 @@ def _notice(request: Request) -> str | None:
 async def bulk(request: Request) -> Response:
     """Enable, disable or delete the ticked applications; delete asks once more first."""
     ctx: Context = request.app.state.ctx
-    person = await _person(request, ctx)
+    person = await person_of(request, ctx)
     if isinstance(person, Response):
         return person
     managed = request.path_params["tenant"]
@@ -349,7 +349,7 @@ def refused(request: Request, ctx: Context, person: Person, exc: DomainError) ->
 
 
 async def managed_person(request: Request, ctx: Context) -> tuple[Person, str] | Response:
-    person = await _person(request, ctx)
+    person = await person_of(request, ctx)
     if isinstance(person, Response):
         return person
     managed = request.path_params["tenant"]

@@ -219,6 +219,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "events.target": "What",
         "events.changes": "Details",
         "events.none": "No events.",
+        "tenants.rename": "Rename",
+        "tenants.delete": "Delete",
+        "tenants.confirm": "Type {slug} to delete",
+        "tenants.new": "New tenant",
+        "tenants.create": "Create tenant",
         "error.title": "Error {status}",
     },
     "de": {
@@ -434,6 +439,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "events.target": "Was",
         "events.changes": "Details",
         "events.none": "Keine Ereignisse.",
+        "tenants.rename": "Umbenennen",
+        "tenants.delete": "Löschen",
+        "tenants.confirm": "Zum Löschen {slug} eingeben",
+        "tenants.new": "Neue Instanz",
+        "tenants.create": "Instanz anlegen",
         "error.title": "Fehler {status}",
     },
 }

@@ -8,6 +8,8 @@
     GET  …/{tenant}/roles                  the tenant's roles and their permissions; new role
     POST …/{tenant}/roles                  ``action``: create | delete | delete-confirmed
     GET  …/{tenant}/events                 the newest audit events, filtered by name prefix
+    GET  /t/system/admin/tenants           the operator's tenants ("Instanzen")
+    POST /t/system/admin/tenants           ``action``: create | rename | delete (the slug typed again)
 
 Every action calls the same service as the CLI and the APIs (the same permission, the same
 "no principal grants what it lacks" rule, the same audit event); a refusal is shown as the
@@ -21,12 +23,15 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pforte.domain.errors import DomainError
+from pforte.domain.errors import DomainError, Invalid
+from pforte.domain.ids import SYSTEM_TENANT
 from pforte.domain.users import UserSpec
 from pforte.services import guide as guide_service
 from pforte.services import roles as role_service
+from pforte.services import tenants as tenant_service
 from pforte.services import users as user_service
 from pforte.services.context import Context
+from pforte.services.tenants import TenantCreate
 from pforte.services.users import UserChange
 from pforte.web.consoles import admin, client_form, common
 
@@ -261,4 +266,58 @@ async def events(request: Request) -> Response:
         entries=entries,
         kind=kind,
         base=f"{person.managed(managed)}/events",
+    )
+
+
+async def tenants(request: Request) -> Response:
+    """The operator's tenants ("Instanzen"): create, rename, delete (typing the slug)."""
+    ctx: Context = request.app.state.ctx
+    person = await admin.person_of(request, ctx)
+    if isinstance(person, Response):
+        return person
+    base = f"{person.base}/tenants"
+    problem = request.query_params.get("problem")
+    status = 200
+    if request.method == "POST":
+        fields = await admin.checked_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        form = dict(fields)
+        action, slug = form.get("action", ""), form.get("slug", "").strip()
+        try:
+            if action == "create":
+                await tenant_service.create_tenant(
+                    ctx,
+                    person.principal,
+                    TenantCreate(slug=slug, display_name=form.get("display_name", "").strip() or None),
+                )
+            elif action == "rename":
+                await tenant_service.update_tenant(
+                    ctx, person.principal, slug, display_name=form.get("display_name", "").strip() or None
+                )
+            elif action == "delete":
+                if form.get("confirm_slug", "") != slug:
+                    raise Invalid("confirm_slug", "type the tenant's slug to delete it")
+                await tenant_service.delete_tenant(ctx, person.principal, slug)
+            else:
+                raise DomainError("Unknown action.")
+        except DomainError as exc:
+            problem, status = exc.message, 422
+        else:
+            return RedirectResponse(base, status_code=303)
+    try:
+        page = await tenant_service.list_tenants(ctx, person.principal, cursor=None, limit=200)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "tenants_admin.html",
+        status=status,
+        current="tenants",
+        items=page.items,
+        base=base,
+        problem=problem,
+        system=SYSTEM_TENANT,
     )
