@@ -7,10 +7,13 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlencode
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from pforte.domain.clients import ClientSpec
 from pforte.domain.consoles import ADMIN, BUILTIN_CLIENT_IDS
@@ -648,3 +651,47 @@ async def test_a_tenant_admin_has_no_tenants_page(
 ) -> None:
     await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
     assert (await client.get(f"/t/{tenant}/admin/tenants")).status_code == 403
+
+
+@contextmanager
+def statements(ctx: Context) -> Iterator[list[str]]:
+    """The SQL statements the app runs meanwhile."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    engine = ctx.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+async def test_a_client_page_costs_the_same_queries_whatever_its_counts(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    """Keycloak's console made 150 requests for one user's roles with 75 clients: here each page
+    is one request and a fixed number of statements, however many secrets, keys or roles."""
+    await app(ctx, tenant, "small", allowed_scopes=["events:read"])
+    await app(ctx, tenant, "big", allowed_scopes=["events:read"])
+    for i in range(8):
+        await credential_service.create_secret(
+            ctx, SYSTEM_PRINCIPAL, tenant, "big", credential_service.SecretRequest(description=f"s{i}")
+        )
+        await credential_service.create_api_key(
+            ctx, SYSTEM_PRINCIPAL, tenant, "big", credential_service.ApiKeyRequest(name=f"k{i}")
+        )
+        await role_service.create_role(
+            ctx, SYSTEM_PRINCIPAL, tenant, name=f"role-{i}", description=None, permissions=[]
+        )
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    for tab in ("", "/secrets", "/api-keys", "/guide", "/activity"):
+        counts = []
+        for client_id in ("small", "big"):
+            with statements(ctx) as seen:
+                page = await client.get(f"/t/{tenant}/admin/{tenant}/applications/{client_id}{tab}")
+            assert page.status_code == 200, page.text
+            counts.append(len(seen))
+        assert counts[0] == counts[1] and counts[0] <= 12, (tab, counts)
