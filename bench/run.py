@@ -15,6 +15,11 @@ cursor from the server.
 Seeding is not what is measured: the clients are inserted straight into the table with
 SQLAlchemy Core, in batches of 5,000, every column filled with ClientSpec's defaults.
 
+The same tenant's applications in the admin console (DESIGN §8): an operator signs in through
+the sign-in form once, and wrk loads the console's list page (HTML, 25 rows, sorted by name) with
+that browser's cookies: the first page, a page from the middle (keyset cursor), and a prefix
+search that matches a tenth of the clients.
+
 Results: a table on stdout and bench/results/latest.json (git-ignored).
 """
 
@@ -24,8 +29,10 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import html
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -42,7 +49,12 @@ from harness import CLIENT_CPU, SERVER_CPU, TENANT, Load
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from pforte.domain.ids import SYSTEM_TENANT
 from pforte.domain.pagination import encode_cursor
+from pforte.domain.roles import ADMIN_ROLE
+from pforte.domain.users import UserSpec
+from pforte.services import users as user_service
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.store.tables import ClientRow
 
 RESULTS = harness.RESULTS_DIR / "latest.json"
@@ -116,10 +128,22 @@ def client_id(i: int) -> str:
     return f"bench-client-{i:06d}"
 
 
+CONSOLE_USER, CONSOLE_PASSWORD = "bench-operator", "bench-operator-password-0123"
+
+
 async def seed(url: str, n: int) -> str:
-    """Migrate, initialise, create the tenant and n clients; return the operator API key."""
+    """Migrate, initialise, create the tenant and n clients, and the console's operator; return
+    the operator API key."""
     async with harness.context(url) as ctx:
         api_key, tenant = await harness.seed_tenant(ctx)
+        await user_service.create_user(
+            ctx,
+            SYSTEM_PRINCIPAL,
+            SYSTEM_TENANT,
+            UserSpec(username=CONSOLE_USER),
+            password=CONSOLE_PASSWORD,
+            roles=[ADMIN_ROLE],
+        )
         now = datetime.now(UTC)
         rows = harness.client_rows(tenant.id, [client_id(i) for i in range(n)], now)
         await harness.insert_rows(ctx, ClientRow.__table__, rows)
@@ -134,7 +158,7 @@ async def seed(url: str, n: int) -> str:
 
 
 def measure(
-    db: str, n: int, page: str, url: str, api_key: str, pid: int, args: argparse.Namespace
+    db: str, n: int, page: str, url: str, header: str, pid: int, args: argparse.Namespace
 ) -> tuple[Row, str]:
     load, raw = harness.measure(
         url,
@@ -142,9 +166,26 @@ def measure(
         seconds=args.duration,
         warmup=args.warmup,
         connections=args.connections,
-        headers=[f"Authorization: Bearer {api_key}"],
+        headers=[header],
     )
     return Row(db=db, n=n, page=page, **dataclasses.asdict(load)), raw
+
+
+def console_cookies(base: str) -> str:
+    """Sign in to the admin console as a browser does; the Cookie header it then sends."""
+    with httpx.Client(base_url=base, timeout=30) as http:
+        start = http.get(f"/t/{SYSTEM_TENANT}/admin/")
+        page = http.get(start.headers["location"])
+        action = re.search(r'<form[^>]*action="([^"]+)"', page.text)
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page.text))
+        assert action is not None, page.text[:500]
+        fields = {k: html.unescape(v) for k, v in fields.items()}
+        answer = http.post(
+            action.group(1), data={**fields, "username": CONSOLE_USER, "password": CONSOLE_PASSWORD}
+        )
+        back = http.get(answer.headers["location"])
+        assert back.status_code == 303, back.text[:500]
+        return "; ".join(f"{c.name}={c.value}" for c in http.cookies.jar)
 
 
 def walk(db: str, base: str, api_key: str, n: int) -> tuple[Walk, str]:
@@ -226,8 +267,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         flush=True,
                     )
                     list_url = f"{base}/api/admin/v1/tenants/{TENANT}/clients?limit={PAGE}"
-                    for page, url_ in (("first", list_url), ("middle", f"{list_url}&cursor={middle}")):
-                        row, out = measure(kind, n, page, url_, api_key, pid, args)
+                    console = f"{base}/t/{SYSTEM_TENANT}/admin/{TENANT}/applications?sort=name"
+                    middle_id = client_id(n // 2 - 1)
+                    name_cursor = encode_cursor(json.dumps([middle_id.lower(), middle_id]))
+                    cookie = console_cookies(base)
+                    pages = (
+                        ("first", list_url, f"Authorization: Bearer {api_key}"),
+                        ("middle", f"{list_url}&cursor={middle}", f"Authorization: Bearer {api_key}"),
+                        ("console first", console, f"Cookie: {cookie}"),
+                        ("console middle", f"{console}&cursor={name_cursor}", f"Cookie: {cookie}"),
+                        ("console search", f"{console}&q=bench-client-01", f"Cookie: {cookie}"),
+                    )
+                    for page, url_, header in pages:
+                        row, out = measure(kind, n, page, url_, header, pid, args)
                         rows.append(row)
                         raw[f"{kind}/{n}/{page}"] = out
                         print(
@@ -290,7 +342,10 @@ def main() -> int:
     result = run(args)
     rows, walks = result["rows"], result["walks"]
     print()
-    print("Benchmark 1: list clients page by page (GET …/tenants/bench/clients?limit=50)")
+    print(
+        "Benchmark 1: list clients page by page "
+        "(GET …/tenants/bench/clients?limit=50; the console's list, 25 rows)"
+    )
     print(table(rows, walks))
     print(f"\n({time.perf_counter() - started:.0f} s)")
 

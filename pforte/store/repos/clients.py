@@ -101,8 +101,14 @@ class ClientRepo:
         after = _after(cursor, len(keys), timestamp=sort == "created")
         descending = sort == "created"
         if after is not None:
+            # The row comparison is the keyset; the bound on the first key alone is what lets
+            # SQLite start the index range there (it does not use a row comparison for that, and
+            # a deep page would scan from the start).
             position = tuple_(*keys)
-            stmt = stmt.where(position < tuple_(*after) if descending else position > tuple_(*after))
+            if descending:
+                stmt = stmt.where(keys[0] <= after[0], position < tuple_(*after))
+            else:
+                stmt = stmt.where(keys[0] >= after[0], position > tuple_(*after))
         order = [k.desc() for k in keys] if descending else list(keys)
         rows = list((await self.session.scalars(stmt.order_by(*order).limit(limit + 1))).all())
         more = len(rows) > limit
