@@ -142,6 +142,11 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
                 methods=["GET"],
             ),
             Route(
+                "/t/{slug}/admin/{tenant}/applications/{client_id}/roles",
+                client_tabs.client_roles,
+                methods=["GET", "POST"],
+            ),
+            Route(
                 "/t/{slug}/admin/{tenant}/applications/{client_id}/activity",
                 client_tabs.activity,
                 methods=["GET"],

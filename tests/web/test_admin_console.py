@@ -695,3 +695,27 @@ async def test_a_client_page_costs_the_same_queries_whatever_its_counts(
             assert page.status_code == 200, page.text
             counts.append(len(seen))
         assert counts[0] == counts[1] and counts[0] <= 12, (tab, counts)
+
+
+async def test_client_roles_are_created_and_deleted(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await app(ctx, tenant, "wiki", require_client_secret=False, allowed_grant_types=[])
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    tab = f"/t/{tenant}/admin/{tenant}/applications/wiki/roles"
+    page = await client.get(tab)
+    assert page.status_code == 200 and "No roles." in page.text
+    action, fields = form_fields(page.text, 'name="action" value="create"')
+    assert (
+        await post_form(client, action, replaced(fields, name="editor", description="edits pages"))
+    ).status_code == 303
+    assert [r.name for r in await role_service.list_client_roles(ctx, SYSTEM_PRINCIPAL, tenant, "wiki")] == [
+        "editor"
+    ]
+    again = await post_form(client, action, replaced(fields, name="editor"))
+    assert again.status_code == 422 and "has a role named" in again.text
+    csrf = dict(fields)["csrf_token"]
+    assert (
+        await post_form(client, tab, [("csrf_token", csrf), ("action", "delete"), ("name", "editor")])
+    ).status_code == 303
+    assert await role_service.list_client_roles(ctx, SYSTEM_PRINCIPAL, tenant, "wiki") == []

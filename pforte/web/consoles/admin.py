@@ -436,7 +436,7 @@ async def _form_page(
     )
 
 
-TABS = ("settings", "secrets", "api-keys", "guide", "activity")
+TABS = ("settings", "secrets", "api-keys", "roles", "guide", "activity")
 
 
 def client_tabs(person: Person, managed: str, client_id: str) -> list[tuple[str, str]]:

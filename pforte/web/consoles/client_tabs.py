@@ -27,6 +27,7 @@ from pforte.domain.permissions import BY_NAME, is_permission
 from pforte.services import clients as client_service
 from pforte.services import credentials as credential_service
 from pforte.services import guide as guide_service
+from pforte.services import roles as role_service
 from pforte.services.context import Context
 from pforte.web.consoles import admin, common
 from pforte.web.consoles.render import translate
@@ -293,5 +294,63 @@ async def activity(request: Request) -> Response:
         tab="activity",
         tabs=admin.client_tabs(person, managed, client_id),
         entries=entries,
+        notice=None,
+    )
+
+
+async def client_roles(request: Request) -> Response:
+    """The client's own roles (users hold them; tokens to this client name them)."""
+    ctx: Context = request.app.state.ctx
+    found = await admin.managed_person(request, ctx)
+    if isinstance(found, Response):
+        return found
+    person, managed = found
+    client_id = request.path_params["client_id"]
+    tab = _tab_url(person, managed, client_id, "roles")
+    problem: str | None = None
+    if request.method == "POST":
+        fields = await admin.checked_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        form = dict(fields)
+        try:
+            if form.get("action") == "create":
+                await role_service.create_client_role(
+                    ctx,
+                    person.principal,
+                    managed,
+                    client_id,
+                    name=form.get("name", "").strip(),
+                    description=form.get("description", "").strip() or None,
+                )
+            elif form.get("action") == "delete":
+                await role_service.delete_client_role(
+                    ctx, person.principal, managed, client_id, form.get("name", "")
+                )
+            else:
+                raise DomainError("Unknown action.")
+        except DomainError as exc:
+            problem = exc.message
+        else:
+            return RedirectResponse(tab, status_code=303)
+    try:
+        client = await client_service.get_client(ctx, person.principal, managed, client_id)
+        roles = await role_service.list_client_roles(ctx, person.principal, managed, client_id)
+    except DomainError as exc:
+        return admin.refused(request, ctx, person, exc)
+    return admin.render(
+        request,
+        ctx,
+        person,
+        "client_roles.html",
+        status=422 if problem else 200,
+        managed=managed,
+        current="applications",
+        client=client,
+        tab="roles",
+        tabs=admin.client_tabs(person, managed, client_id),
+        roles=roles,
+        action=tab,
+        problem=problem,
         notice=None,
     )

@@ -224,6 +224,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tenants.confirm": "Type {slug} to delete",
         "tenants.new": "New tenant",
         "tenants.create": "Create tenant",
+        "tab.roles": "Roles",
+        "client_roles.help": "This application's own roles: users hold them, and the application's tokens name them (client_roles).",
+        "client_roles.delete": "Delete",
+        "client_roles.none": "No roles.",
+        "client_roles.new": "New role",
         "error.title": "Error {status}",
     },
     "de": {
@@ -444,6 +449,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tenants.confirm": "Zum Löschen {slug} eingeben",
         "tenants.new": "Neue Instanz",
         "tenants.create": "Instanz anlegen",
+        "tab.roles": "Rollen",
+        "client_roles.help": "Die eigenen Rollen dieser Applikation: Benutzer erhalten sie, und die Tokens der Applikation nennen sie (client_roles).",
+        "client_roles.delete": "Löschen",
+        "client_roles.none": "Keine Rollen.",
+        "client_roles.new": "Neue Rolle",
         "error.title": "Fehler {status}",
     },
 }
