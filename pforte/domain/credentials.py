@@ -74,6 +74,9 @@ class CredentialRecord:
     id: uuid.UUID
     value_display: str
     created_at: datetime
+    # The actor that created it, as audit events name actors (``Actor.label()``: ``api_key:<id>``,
+    # ``system:pforte``…); None for one created before this was recorded.
+    created_by: str | None
     last_used_at: datetime | None
 
 

@@ -109,6 +109,7 @@ async def issue_secret(
         start_time=window.start,
         expiration=window.expiration,
         created_at=now,
+        created_by=actor.label(),
         last_used_at=None,
     )
     repo.add(row)
@@ -189,6 +190,7 @@ async def issue_api_key(
         scopes=scopes,
         expiration=expiration,
         created_at=now,
+        created_by=principal.actor.label(),
         last_used_at=None,
     )
     ApiKeyRepo(session).add(row)

@@ -58,7 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "refreshTokenLifetime": 2592000,
 }
 PUBLIC_FIELDS = set(DEFAULTS) | {"id", "clientId", "createdAt", "updatedAt"}
-SECRET_FIELDS = {"id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "lastUsedAt"}
+SECRET_FIELDS = {
+    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt")
+}
 PUBLIC_APP: dict[str, Any] = {
     "requireClientSecret": False,
     "allowedGrantTypes": ["authorization_code"],
@@ -166,6 +168,10 @@ async def test_create_returns_the_first_secret_once_and_stores_only_a_hash(
     assert cred.is_well_formed(value, cred.Kind.CLIENT_SECRET)
     assert secret["valueDisplay"] == value[:7] + "…"
     assert secret["lastUsedAt"] is None
+    # Made by whoever created the client, named as its audit event names them.
+    (created_event,) = await audit_events(ctx, "client.created", body["clientId"])
+    assert secret["createdBy"] == created_event.actor
+    assert secret["createdBy"].startswith("api_key:")
 
     fetched = await client.get(client_url(tenant, body["clientId"]), headers=admin)
     assert fetched.status_code == 200

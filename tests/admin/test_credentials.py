@@ -18,16 +18,19 @@ import pytest
 from sqlalchemy import select, update
 
 from pforte.domain import credentials as cred
+from pforte.services.bootstrap import ADMIN_CLIENT_ID
 from pforte.services.context import Context
-from pforte.store.tables import ClientSecretRow
+from pforte.store.tables import ApiKeyRow, ClientSecretRow
 from tests.conftest import assert_problem, audit_events, bearer, make_key, moment, snapshot
 
 pytestmark = pytest.mark.anyio
 BASE = "/api/admin/v1/tenants"
 SECRET_RE = re.compile(r"pfs_[0-9A-Za-z]{49}")
 KEY_RE = re.compile(r"pfk_[0-9A-Za-z]{49}")
-SECRET_FIELDS = {"id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "lastUsedAt"}
-KEY_FIELDS = {"id", "name", "valueDisplay", "scopes", "expiration", "createdAt", "lastUsedAt"}
+SECRET_FIELDS = {
+    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt")
+}
+KEY_FIELDS = {"id", "name", "valueDisplay", "scopes", "expiration", "createdAt", "createdBy", "lastUsedAt"}
 
 
 def secrets_url(tenant: str, client_id: str) -> str:
@@ -50,6 +53,16 @@ async def new_client(
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
+
+
+async def key_label(ctx: Context, key: str) -> str:
+    """How audit events (and ``createdBy``) name the caller using the API key ``key``."""
+    async with ctx.db.transaction() as session:
+        key_id = await session.scalar(
+            select(ApiKeyRow.id).where(ApiKeyRow.value_hash == ctx.hasher.hash(key))
+        )
+    assert key_id is not None
+    return f"api_key:{key_id}"
 
 
 async def list_all(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[dict[str, Any]]:
@@ -120,6 +133,7 @@ async def test_create_secret_returns_the_value_once_with_defaults(
     assert value not in repr(event.changes)
     assert event.actor.startswith("api_key:")
     assert event.actor_tenant == "system"
+    assert body["createdBy"] == event.actor
 
 
 async def test_create_secret_keeps_the_description(
@@ -211,6 +225,7 @@ WINDOW_ERRORS: list[tuple[str, Body, str, str]] = [
     ),
     ("not-a-date", lambda: {"expiration": "soon"}, "expiration", ""),
     ("own-value", lambda: {"value": cred.new_value(cred.Kind.CLIENT_SECRET)}, "value", "unknown field"),
+    ("own-creator", lambda: {"createdBy": "system:pforte"}, "createdBy", "unknown field"),
 ]
 
 
@@ -550,6 +565,11 @@ KEY_ERRORS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
         lambda: {"name": "k", "scopes": ["clients:read"], "value": cred.new_value(cred.Kind.API_KEY)},
         "value",
     ),
+    (
+        "own-creator",
+        lambda: {"name": "k", "scopes": ["clients:read"], "createdBy": "system:cli"},
+        "createdBy",
+    ),
 ]
 
 
@@ -668,3 +688,97 @@ async def test_api_key_list_shows_only_metadata(
     items = await list_all(client, keys_url(tenant, "listed-holder"), admin)
     assert [item["valueDisplay"] for item in items] == [key[:7] + "…"]
     assert all(set(item) == KEY_FIELDS for item in items)
+
+
+# --- createdBy -----------------------------------------------------------------------------
+
+
+def paths_holding(document: Any, text: str, path: str = "") -> list[str]:
+    """The JSON paths (``secret.createdBy``, ``items[0].createdBy``) whose string value contains ``text``."""
+    if isinstance(document, dict):
+        return [p for k, v in document.items() for p in paths_holding(v, text, f"{path}.{k}" if path else k)]
+    if isinstance(document, list):
+        return [p for i, v in enumerate(document) for p in paths_holding(v, text, f"{path}[{i}]")]
+    return [path] if isinstance(document, str) and text in document else []
+
+
+async def test_created_by_names_the_calling_api_key_as_audit_events_do(
+    client: httpx.AsyncClient, admin: dict[str, str], operator_key: str, ctx: Context, tenant: str
+) -> None:
+    label = await key_label(ctx, operator_key)
+    app = await new_client(client, admin, tenant, allowedScopes=["clients:read"])
+    secret = await client.post(secrets_url(tenant, app["clientId"]), json={}, headers=admin)
+    key = await client.post(
+        keys_url(tenant, app["clientId"]), json={"name": "k", "scopes": ["clients:read"]}, headers=admin
+    )
+    assert secret.status_code == key.status_code == 201
+    secrets_listed = await client.get(secrets_url(tenant, app["clientId"]), headers=admin)
+    keys_listed = await client.get(keys_url(tenant, app["clientId"]), headers=admin)
+
+    assert app["secret"]["createdBy"] == label  # the first secret, made with the client
+    assert secret.json()["createdBy"] == key.json()["createdBy"] == label
+    assert [s["createdBy"] for s in secrets_listed.json()["items"]] == [label, label]
+    assert [k["createdBy"] for k in keys_listed.json()["items"]] == [label]
+    for event, target in [
+        ("client_secret.created", app["secret"]["id"]),
+        ("client_secret.created", secret.json()["id"]),
+        ("api_key.created", key.json()["id"]),
+    ]:
+        assert [e.actor for e in await audit_events(ctx, event, target)] == [label]
+
+    # The caller is named by its key's id, nowhere but in createdBy, and never by its value.
+    responses = {"client": app, "secret": secret, "key": key, "secrets": secrets_listed, "keys": keys_listed}
+    for name, response in responses.items():
+        document = response if isinstance(response, dict) else response.json()
+        assert operator_key not in repr(document), name
+        assert all(p.endswith("createdBy") for p in paths_holding(document, label.removeprefix("api_key:")))
+    rows = await snapshot(ctx)
+    assert operator_key not in repr(rows)
+    assert operator_key[4:] not in repr(rows)
+
+
+async def test_created_by_is_the_caller_not_the_operator(
+    client: httpx.AsyncClient, operator_key: str, ctx: Context, tenant: str
+) -> None:
+    """A tenant's own API key (clients:write) creates: createdBy names that key."""
+    own = await make_key(ctx, tenant, ["clients:read", "clients:write"])
+    label = await key_label(ctx, own)
+    assert label != await key_label(ctx, operator_key)
+    app = await new_client(client, bearer(own), tenant, allowedScopes=["clients:read"])
+    secret = await client.post(secrets_url(tenant, app["clientId"]), json={}, headers=bearer(own))
+    key = await client.post(keys_url(tenant, app["clientId"]), json={}, headers=bearer(own))
+    assert secret.status_code == key.status_code == 201
+    assert app["secret"]["createdBy"] == secret.json()["createdBy"] == key.json()["createdBy"] == label
+    listed = await list_all(client, keys_url(tenant, app["clientId"]), bearer(own))
+    assert [k["createdBy"] for k in listed] == [label]
+
+
+async def test_credentials_from_before_created_by_show_null(
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
+) -> None:
+    """Rows from before migration 0007 hold NULL: the API shows ``createdBy: null``."""
+    app = await new_client(client, admin, tenant, allowedScopes=["clients:read"])
+    key = await client.post(keys_url(tenant, app["clientId"]), json={}, headers=admin)
+    assert key.status_code == 201
+    async with ctx.db.transaction() as session:
+        for row in (ClientSecretRow, ApiKeyRow):
+            await session.execute(
+                update(row)
+                .where(row.id.in_([uuid.UUID(app["secret"]["id"]), uuid.UUID(key.json()["id"])]))
+                .values(created_by=None)
+            )
+    secrets = await list_all(client, secrets_url(tenant, app["clientId"]), admin)
+    keys = await list_all(client, keys_url(tenant, app["clientId"]), admin)
+    assert [(s["id"], s["createdBy"]) for s in secrets] == [(app["secret"]["id"], None)]
+    assert [(k["id"], k["createdBy"]) for k in keys] == [(key.json()["id"], None)]
+
+
+async def test_the_bootstrap_credentials_were_created_by_the_server(
+    client: httpx.AsyncClient, admin: dict[str, str], operator_key: str, ctx: Context
+) -> None:
+    """``pforte init`` / the first start makes the operator's secret and key as ``system:pforte``."""
+    key_id = (await key_label(ctx, operator_key)).removeprefix("api_key:")
+    keys = await list_all(client, keys_url("system", ADMIN_CLIENT_ID), admin)
+    secrets = await list_all(client, secrets_url("system", ADMIN_CLIENT_ID), admin)
+    assert [k["createdBy"] for k in keys if k["id"] == key_id] == ["system:pforte"]
+    assert [s["createdBy"] for s in secrets if s["description"] == "bootstrap"] == ["system:pforte"]

@@ -201,6 +201,21 @@ async def test_the_document_declares_statuses_limits_patterns_and_media_types(
 
 
 @pytest.mark.anyio
+async def test_created_by_is_declared_read_only_and_never_accepted(client: httpx.AsyncClient) -> None:
+    """A secret's or API key's ``createdBy`` (DESIGN.md §4): always present, a string or null,
+    read-only; no request body declares it."""
+    schemas = (await client.get(f"{PREFIX}/openapi.json")).json()["components"]["schemas"]
+    for shown in ("SecretPublic", "SecretCreated", "ApiKeyPublic", "ApiKeyCreated"):
+        created_by = schemas[shown]["properties"]["createdBy"]
+        assert created_by["anyOf"] == [{"type": "string"}, {"type": "null"}], shown
+        assert created_by["readOnly"] is True
+        assert "createdBy" in schemas[shown]["required"]
+    for accepted in ("SecretCreate", "ApiKeyCreate"):
+        assert "createdBy" not in schemas[accepted]["properties"]
+        assert schemas[accepted]["additionalProperties"] is False
+
+
+@pytest.mark.anyio
 async def test_405_names_every_method_of_the_path(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
     response = await client.request("OPTIONS", f"{PREFIX}/tenants/system/clients/x", headers=admin)
     assert_problem(response, 405, "method-not-allowed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,15 @@ from pforte.services import roles as role_service
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
-from pforte.services.credentials import ApiKeyRequest, create_api_key
+from pforte.services.credentials import ApiKeyRequest, create_api_key, list_api_keys, list_secrets
+from pforte.settings import Settings
 from pforte.store.base import Base
 from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo
 from pforte.store.repos.users import UserRepo
 from pforte.store.tables import AuthorizationCodeRow, ConsentRow, RevokedTokenRow, SessionRow
-from tests.conftest import make_tenant, snapshot
+from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot, throwaway_postgres
 
 pytestmark = pytest.mark.anyio
 
@@ -87,7 +89,7 @@ async def test_models_and_migrations_agree(ctx: Context) -> None:
 
 
 async def test_database_is_at_the_head_revision(ctx: Context) -> None:
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
     assert await version(ctx.db) == [head_revision()]
 
 
@@ -131,6 +133,53 @@ async def test_fresh_sqlite_file_migrates_from_empty_and_back(tmp_path: Path) ->
             assert await conn.run_sync(schema_diff) == []
     finally:
         await db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a new, empty database of the parameter's kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    with throwaway_postgres() as url:
+        yield url
+
+
+async def test_credentials_from_before_0007_have_no_creator(empty_database_url: str) -> None:
+    """0007 adds ``created_by`` to client secrets and API keys; a row that existed before it
+    keeps NULL (createdBy: null), and going down and up again keeps every row."""
+    settings = Settings(
+        database_url=empty_database_url, secret_key=SECRET_KEY, public_url=PUBLIC_URL, **FAST_PASSWORDS
+    )
+    ctx = Context.create(settings)
+    try:
+        await upgrade(ctx.db.engine)
+        slug = await make_tenant(ctx)
+        spec = ClientSpec(client_id="old-app", allowed_scopes=["clients:read"])
+        _, first = await client_service.create_client(ctx, SYSTEM_PRINCIPAL, slug, spec)
+        key = await create_api_key(
+            ctx, SYSTEM_PRINCIPAL, slug, "old-app", ApiKeyRequest(name="k", scopes=["clients:read"])
+        )
+        assert first is not None
+        assert first.record.created_by == key.record.created_by == "system:pforte"
+
+        def to_0006(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+
+        async with ctx.db.engine.begin() as conn:
+            await conn.run_sync(to_0006)
+        assert await version(ctx.db) == ["0006"]
+        await upgrade(ctx.db.engine)
+        assert await version(ctx.db) == [head_revision()]
+
+        secrets = await list_secrets(ctx, SYSTEM_PRINCIPAL, slug, "old-app", cursor=None, limit=None)
+        keys = await list_api_keys(ctx, SYSTEM_PRINCIPAL, slug, "old-app", cursor=None, limit=None)
+        assert [(s.id, s.created_by) for s in secrets.items] == [(first.record.id, None)]
+        assert [(k.id, k.created_by) for k in keys.items] == [(key.record.id, None)]
+    finally:
+        await ctx.db.dispose()
 
 
 async def test_sqlite_connections_carry_the_pragmas(tmp_path: Path) -> None:

@@ -23,6 +23,8 @@ class ClientSecretRow(TenantOwned, Base):
     start_time: Mapped[datetime]
     expiration: Mapped[datetime]
     created_at: Mapped[datetime]
+    # The creating actor as audit events name it (Actor.label()); NULL for rows older than 0007.
+    created_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None]
 
 
@@ -39,4 +41,6 @@ class ApiKeyRow(TenantOwned, Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     expiration: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The creating actor as audit events name it (Actor.label()); NULL for rows older than 0007.
+    created_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None]

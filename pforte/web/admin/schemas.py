@@ -216,6 +216,17 @@ class ClientPublic(Outgoing):
 
 # --- secrets -------------------------------------------------------------------------------
 
+# Set by the server from the caller, shown read-only, never accepted in a request body.
+CreatedBy = Annotated[
+    str | None,
+    Field(
+        description="the actor that created it, as audit events name actors (`api_key:<id>`, "
+        "`client:<clientId>`, `user:<id>`, `system:pforte`, `system:cli`); null: created before "
+        "Pforte recorded it",
+        json_schema_extra={"readOnly": True},
+    ),
+]
+
 
 class SecretCreate(Incoming):
     description: Annotated[FreeText, Field(max_length=500)] | None = None
@@ -237,6 +248,7 @@ class SecretPublic(Outgoing):
     expiration: datetime
     value_display: str
     created_at: datetime
+    created_by: CreatedBy
     last_used_at: datetime | None
 
 
@@ -268,6 +280,7 @@ class ApiKeyPublic(Outgoing):
     scopes: list[str]
     expiration: datetime | None
     created_at: datetime
+    created_by: CreatedBy
     last_used_at: datetime | None
 
 
