@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -228,20 +229,9 @@ def instructions(url: str, workdir: Path, requests: int) -> dict[str, float]:
     return counts
 
 
-def callgrind(databases: list[tuple[str, str | None]], work: Path, requests: int) -> None:
-    print(f"callgrind: token handler in one process, {requests} counted requests per grant")
-    for kind, url in databases:
-        if url is None:
-            print(f"{kind}: not reachable, skipped", file=sys.stderr)
-            continue
-        workdir = work / kind
-        workdir.mkdir()
-        try:
-            for grant, count in instructions(url, workdir, requests).items():
-                print(f"  {kind:10} {grant:18} {count:12,.0f} instructions per request", flush=True)
-        finally:
-            if kind == "postgresql":
-                asyncio.run(drop_postgres(url))
+def callgrind(kind: str, url: str, workdir: Path, requests: int) -> None:
+    for grant, count in instructions(url, workdir, requests).items():
+        print(f"  {kind:10} {grant:18} {count:12,.0f} instructions per request", flush=True)
 
 
 async def postgres_url() -> str | None:
@@ -263,6 +253,24 @@ async def drop_postgres(url: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def each_database(
+    databases: list[tuple[str, str | None]], work: Path, run: Callable[[str, str, Path], None]
+) -> None:
+    """`run(kind, url, workdir)` for each reachable database, in a work folder of its own; a
+    throwaway PostgreSQL database is dropped after its turn."""
+    for kind, url in databases:
+        if url is None:
+            print(f"{kind}: not reachable, skipped", file=sys.stderr)
+            continue
+        workdir = work / kind
+        workdir.mkdir()
+        try:
+            run(kind, url, workdir)
+        finally:
+            if kind == "postgresql":
+                asyncio.run(drop_postgres(url))
 
 
 def summary(row: dict[str, Any]) -> str:
@@ -299,24 +307,21 @@ def main() -> int:
         if not args.skip_postgres:
             databases.append(("postgresql", asyncio.run(postgres_url())))
         if args.callgrind:
-            callgrind(databases, work, args.requests)
+            print(f"callgrind: token handler in one process, {args.requests} counted requests per grant")
+            each_database(
+                databases, work, lambda kind, url, workdir: callgrind(kind, url, workdir, args.requests)
+            )
             return 0
-        for kind, url in databases:
-            if url is None:
-                print(f"{kind}: not reachable, skipped", file=sys.stderr)
-                continue
-            workdir = work / kind
-            workdir.mkdir()
-            try:
-                seeded = asyncio.run(seed(url, args.pool, workdir))
-                with harness.server(url, workdir, name=kind) as srv:
-                    for grant in ("client_credentials", "authorization_code", "refresh_token"):
-                        row = {"database": kind, **measure(srv, seeded, grant, args)}
-                        rows.append(row)
-                        print(f"[{kind} {grant}] {summary(row)}", flush=True)
-            finally:
-                if kind == "postgresql" and url is not None:
-                    asyncio.run(drop_postgres(url))
+
+        def run(kind: str, url: str, workdir: Path) -> None:
+            seeded = asyncio.run(seed(url, args.pool, workdir))
+            with harness.server(url, workdir, name=kind) as srv:
+                for grant in ("client_credentials", "authorization_code", "refresh_token"):
+                    row = {"database": kind, **measure(srv, seeded, grant, args)}
+                    rows.append(row)
+                    print(f"[{kind} {grant}] {summary(row)}", flush=True)
+
+        each_database(databases, work, run)
     print(
         harness.markdown(
             "database | grant | req/s> | p50 ms> | p99 ms> | non-2xx> | bad body> | RSS MB> "
