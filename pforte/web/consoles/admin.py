@@ -134,6 +134,7 @@ def render(
         sign_out_action=f"{person.base}/sign-out",
         console_home=f"{person.base}/",
         nav=nav,
+        managed_slug=managed if isinstance(managed, str) and managed != person.home.slug else None,
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers=console_headers())

@@ -229,6 +229,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "client_roles.delete": "Delete",
         "client_roles.none": "No roles.",
         "client_roles.new": "New role",
+        "console.managing": "· managing",
         "error.title": "Error {status}",
     },
     "de": {
@@ -454,6 +455,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "client_roles.delete": "Löschen",
         "client_roles.none": "Keine Rollen.",
         "client_roles.new": "Neue Rolle",
+        "console.managing": "· verwaltet",
         "error.title": "Fehler {status}",
     },
 }
