@@ -52,3 +52,22 @@ def chromium() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.14.1, MPL-2.0 (vendor/README.md)
+_AXE_RUN = """async () => {
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+  return result.violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+}"""
+
+
+def serious_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical WCAG 2.x A/AA violations on the page. axe is injected as a
+    script, so the page's context must be made with ``bypass_csp=True`` (the pages forbid inline
+    script; their CSP is tested by the tests that do not inject anything)."""
+    page.add_script_tag(content=AXE.read_text())
+    found: list[str] = page.evaluate(_AXE_RUN)
+    return found

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.apps import admin_http, authorize_url, create_client, create_tenant, create_user
-from tests.e2e.browser import ARTIFACTS
+from tests.e2e.browser import ARTIFACTS, serious_violations
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +63,7 @@ def grant_calendar(page: Any, base: str) -> None:
 
 
 def test_a_person_reviews_and_removes_an_applications_access(chromium: Any, console_ready: str) -> None:
-    context = chromium.new_context(locale="en-GB", viewport={"width": 900, "height": 900})
+    context = chromium.new_context(locale="en-GB", viewport={"width": 900, "height": 900}, bypass_csp=True)
     page = context.new_page()
     grant_calendar(page, console_ready)
     # single sign-on: the console opens without asking again
@@ -79,12 +79,14 @@ def test_a_person_reviews_and_removes_an_applications_access(chromium: Any, cons
     assert "You have not granted this application access." in wiki.inner_text()
     assert "pforte-admin-console" not in page.content()
     page.screenshot(path=str(ARTIFACTS / "account-en.png"), full_page=True)
+    assert serious_violations(page) == []
 
     calendar.get_by_role("button", name="Remove access").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").inner_text().startswith("Access removed.")
     assert page.get_by_role("listitem").filter(has=page.get_by_role("heading", name="Kalender")).count() == 0
     page.screenshot(path=str(ARTIFACTS / "account-removed-en.png"), full_page=True)
+    assert serious_violations(page) == []
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
@@ -97,7 +99,9 @@ def test_a_person_reviews_and_removes_an_applications_access(chromium: Any, cons
 
 
 def test_the_account_console_in_german_with_the_keyboard(chromium: Any, console_ready: str) -> None:
-    context = chromium.new_context(locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"})
+    context = chromium.new_context(
+        locale="de-DE", extra_http_headers={"Accept-Language": "de-DE,de;q=0.9"}, bypass_csp=True
+    )
     page = context.new_page()
     page.goto(f"{console_ready}/t/{SLUG}/account/")
     page.wait_for_load_state()
@@ -111,4 +115,5 @@ def test_the_account_console_in_german_with_the_keyboard(chromium: Any, console_
     assert page.get_by_role("heading", name="Applikationen").is_visible()
     assert page.get_by_role("button", name="Abmelden").is_visible()
     page.screenshot(path=str(ARTIFACTS / "account-de.png"), full_page=True)
+    assert serious_violations(page) == []
     context.close()

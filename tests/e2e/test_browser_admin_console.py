@@ -59,7 +59,7 @@ def test_an_administrator_finds_and_connects_applications(chromium: Any, console
     errors: list[str] = []
     page.on("console", lambda m: errors.append(f"{m.text} @ {m.location}") if m.type == "error" else None)
     sign_in(page, console_ready)
-    assert page.get_by_role("heading", name="Applications").is_visible()
+    page.get_by_role("heading", name="Applications").wait_for()
     assert page.get_by_role("row").filter(has_text="Team Checkout").is_visible()
     page.screenshot(path=str(ARTIFACTS / "admin-applications-en.png"), full_page=True)
 
@@ -79,7 +79,7 @@ def test_an_administrator_finds_and_connects_applications(chromium: Any, console
     page.screenshot(path=str(ARTIFACTS / "admin-new-api-client-en.png"), full_page=True)
     page.get_by_role("button", name="Create application").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Application created").is_visible()
+    page.get_by_role("heading", name="Application created").wait_for()
     secret = page.get_by_label("Client secret")
     assert secret.get_attribute("type") == "password"
     page.get_by_role("button", name="Show").click()
@@ -107,7 +107,7 @@ def test_the_console_in_german_and_dark(chromium: Any, console_ready: str) -> No
     page.get_by_label("Passwort").fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(f"{console_ready}/t/{SLUG}/admin/{SLUG}/applications")
-    assert page.get_by_role("heading", name="Applikationen").is_visible()
+    page.get_by_role("heading", name="Applikationen").wait_for()
     assert page.get_by_role("columnheader", name="Verantwortlich").is_visible()
     assert page.get_by_role("columnheader", name="Eingerichtet am").is_visible()
     page.screenshot(path=str(ARTIFACTS / "admin-applications-de-dark.png"), full_page=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,20 +24,10 @@ import pytest
 from pforte.web.consoles.messages import MESSAGES as CONSOLE
 from pforte.web.pages.messages import MESSAGES as PAGES
 from tests.e2e.apps import admin_http, create_tenant
-from tests.e2e.browser import ARTIFACTS
+from tests.e2e.browser import ARTIFACTS, serious_violations
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
-
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
-# serious and critical violations of WCAG 2.x A and AA
-AXE_RUN = """async () => {
-  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
-  return result.violations
-    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
-}"""
 
 
 class Story:
@@ -70,8 +59,7 @@ class Story:
             path=str(ARTIFACTS / f"stories-{self.name}-{self.locale}-{self.step:02d}-{what}.png"),
             full_page=True,
         )
-        self.page.add_script_tag(content=AXE)
-        violations = self.page.evaluate(AXE_RUN)
+        violations = serious_violations(self.page)
         assert violations == [], f"{what}: {violations}"
 
     def copied(self, button: str) -> str:
@@ -125,7 +113,7 @@ def test_bareid_an_api_client_with_event_and_user_api(
     banner = server.banner()
     page.goto(f"{base}/admin/")
     story.sign_in(banner.admin_username, banner.admin_password)
-    assert page.get_by_role("heading", name=story.t("tenants.pick")).is_visible()
+    page.get_by_role("heading", name=story.t("tenants.pick")).wait_for()
     story.checked("tenant-picker")
     page.locator(f'a[href$="/{slug}/applications"]').click()
     story.checked("applications")
@@ -141,7 +129,7 @@ def test_bareid_an_api_client_with_event_and_user_api(
     page.get_by_label(event_api).check()
     page.get_by_label(user_api).check()
     page.get_by_role("button", name=story.t("form.create")).click()
-    assert page.get_by_role("heading", name=story.t("created.title")).is_visible()
+    page.get_by_role("heading", name=story.t("created.title")).wait_for()
     story.checked("secret-once")
     secret = story.copied("secret-value")
     assert secret.startswith("pfs_") and secret == secret.strip()
@@ -176,9 +164,9 @@ def test_awork_and_vantage_a_web_app_its_api_key_and_secret_rotation(
     story.checked("new-web-app")
     page.get_by_label(story.t("field.client_id")).fill("awork-web")
     page.get_by_label(story.t("field.redirect_uris"), exact=True).fill("https://app.awork.example/callback")
-    page.locator("input[name=allowed_scopes][value=\"clients:read\"]").check()
+    page.locator('input[name=allowed_scopes][value="clients:read"]').check()
     page.get_by_role("button", name=story.t("form.create")).click()
-    assert page.get_by_role("heading", name=story.t("created.title")).is_visible()
+    page.get_by_role("heading", name=story.t("created.title")).wait_for()
     first_secret = story.copied("secret-value")
     assert first_secret.startswith("pfs_")
     page.get_by_role("link", name=story.t("created.continue")).click()
@@ -190,7 +178,7 @@ def test_awork_and_vantage_a_web_app_its_api_key_and_secret_rotation(
     page.get_by_label(story.t("keys.name"), exact=True).fill("integration")
     page.get_by_label(re.compile("clients:read")).check()
     page.get_by_role("button", name=story.t("keys.create")).click()
-    assert page.get_by_role("heading", name=story.t("api-keys.created")).is_visible()
+    page.get_by_role("heading", name=story.t("api-keys.created")).wait_for()
     story.checked("api-key-once")
     key = story.copied("secret-value")
     assert key.startswith("pfk_")
@@ -208,12 +196,12 @@ def test_awork_and_vantage_a_web_app_its_api_key_and_secret_rotation(
     page.get_by_label(story.t("secrets.start")).fill(today.isoformat())
     page.get_by_label(story.t("secrets.expiration")).fill((today + timedelta(days=30)).isoformat())
     page.get_by_role("button", name=story.t("secrets.create")).click()
-    assert page.get_by_role("heading", name=story.t("secrets.created")).is_visible()
+    page.get_by_role("heading", name=story.t("secrets.created")).wait_for()
     second_secret = story.copied("secret-value")
     page.get_by_role("link", name=story.t("created.continue")).click()
     first_row = page.get_by_role("row").filter(has_text=first_secret[:7]).filter(has_not_text="rotation 2027")
     first_row.get_by_role("button", name=story.t("credentials.revoke")).click()
-    assert page.get_by_role("heading", name=story.t("secrets.revoke.title")).is_visible()
+    page.get_by_role("heading", name=story.t("secrets.revoke.title")).wait_for()
     story.checked("revoke-confirm")
     page.get_by_role("button", name=story.t("credentials.revoke")).click()
     page.wait_for_load_state()
