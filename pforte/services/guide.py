@@ -70,3 +70,11 @@ async def recent_events(
     return [
         Activity(r.name, r.actor, r.target_type, r.target_id, dict(r.changes), r.created_at) for r in rows
     ]
+
+
+async def created_by(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> str | None:
+    """Who created the client, as its ``client.created`` event names them (None if the event is
+    gone with an older database's history)."""
+    async with client_read(ctx, principal, tenant_ref, client_id, READ) as unit:
+        rows = await AuditRepo(unit.session).of_client(unit.tenant.id, client_id, (), limit=1000)
+    return next((r.actor for r in rows if r.name == "client.created"), None)

@@ -500,6 +500,7 @@ async def test_the_guide_and_the_activity_tab(ctx: Context, client: httpx.AsyncC
     )
     assert f"{PUBLIC_URL}/t/{tenant}/.well-known/openid-configuration" in guide.text
     assert "curl" in guide.text and 'data-copy="g-curl"' in guide.text
+    assert "Created by system:pforte at" in guide.text  # the client.created event's actor
     page = await client.get(base)
     action, fields = form_fields(page.text)
     assert (await post_form(client, action, replaced(fields, client_name="Docs v2"))).status_code == 303

@@ -253,6 +253,7 @@ async def guide(request: Request) -> Response:
     try:
         client = await client_service.get_client(ctx, person.principal, managed, client_id)
         shown = await guide_service.guide(ctx, person.principal, managed, client_id)
+        creator = await guide_service.created_by(ctx, person.principal, managed, client_id)
     except DomainError as exc:
         return admin.refused(request, ctx, person, exc)
     return admin.render(
@@ -264,6 +265,7 @@ async def guide(request: Request) -> Response:
         current="applications",
         client=client,
         tab="guide",
+        creator=creator,
         tabs=admin.client_tabs(person, managed, client_id),
         guide=shown,
         notice=None,

@@ -230,6 +230,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "client_roles.none": "No roles.",
         "client_roles.new": "New role",
         "console.managing": "· managing",
+        "guide.created_by": "Created by {actor} at",
         "error.title": "Error {status}",
     },
     "de": {
@@ -456,6 +457,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "client_roles.none": "Keine Rollen.",
         "client_roles.new": "Neue Rolle",
         "console.managing": "· verwaltet",
+        "guide.created_by": "Eingerichtet von {actor} am",
         "error.title": "Fehler {status}",
     },
 }
