@@ -15,6 +15,7 @@ rules (1 day to 3 years, at most 10 live secrets, a key's scopes within the clie
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -242,8 +243,11 @@ async def revoke(request: Request) -> Response:
     return RedirectResponse(f"{tab}?revoked=1", status_code=303)
 
 
-async def guide(request: Request) -> Response:
-    """Bare.ID's "Konfigurationsanleitung": what a developer needs to connect, to copy."""
+Loader = Callable[[Context, admin.Person, str, str], Awaitable[dict[str, Any]]]
+
+
+async def _read_only_tab(request: Request, tab: str, load: Loader) -> Response:
+    """A tab that only shows: the client, and what ``load`` returns for the template."""
     ctx: Context = request.app.state.ctx
     found = await admin.managed_person(request, ctx)
     if isinstance(found, Response):
@@ -252,52 +256,43 @@ async def guide(request: Request) -> Response:
     client_id = request.path_params["client_id"]
     try:
         client = await client_service.get_client(ctx, person.principal, managed, client_id)
-        shown = await guide_service.guide(ctx, person.principal, managed, client_id)
-        creator = await guide_service.created_by(ctx, person.principal, managed, client_id)
+        shown = await load(ctx, person, managed, client_id)
     except DomainError as exc:
         return admin.refused(request, ctx, person, exc)
     return admin.render(
         request,
         ctx,
         person,
-        "guide.html",
+        f"{tab}.html",
         managed=managed,
         current="applications",
         client=client,
-        tab="guide",
-        creator=creator,
+        tab=tab,
         tabs=admin.client_tabs(person, managed, client_id),
-        guide=shown,
         notice=None,
+        **shown,
     )
+
+
+async def _guide(ctx: Context, person: admin.Person, managed: str, client_id: str) -> dict[str, Any]:
+    return {
+        "guide": await guide_service.guide(ctx, person.principal, managed, client_id),
+        "creator": await guide_service.created_by(ctx, person.principal, managed, client_id),
+    }
+
+
+async def _activity(ctx: Context, person: admin.Person, managed: str, client_id: str) -> dict[str, Any]:
+    return {"entries": await guide_service.activity(ctx, person.principal, managed, client_id)}
+
+
+async def guide(request: Request) -> Response:
+    """Bare.ID's "Konfigurationsanleitung": what a developer needs to connect, to copy."""
+    return await _read_only_tab(request, "guide", _guide)
 
 
 async def activity(request: Request) -> Response:
     """Each change of the client and its credentials: what changed (field by field), who, when."""
-    ctx: Context = request.app.state.ctx
-    found = await admin.managed_person(request, ctx)
-    if isinstance(found, Response):
-        return found
-    person, managed = found
-    client_id = request.path_params["client_id"]
-    try:
-        client = await client_service.get_client(ctx, person.principal, managed, client_id)
-        entries = await guide_service.activity(ctx, person.principal, managed, client_id)
-    except DomainError as exc:
-        return admin.refused(request, ctx, person, exc)
-    return admin.render(
-        request,
-        ctx,
-        person,
-        "activity.html",
-        managed=managed,
-        current="applications",
-        client=client,
-        tab="activity",
-        tabs=admin.client_tabs(person, managed, client_id),
-        entries=entries,
-        notice=None,
-    )
+    return await _read_only_tab(request, "activity", _activity)
 
 
 async def client_roles(request: Request) -> Response:
