@@ -726,3 +726,19 @@ async def test_client_roles_are_created_and_deleted(
         await post_form(client, tab, [("csrf_token", csrf), ("action", "delete"), ("name", "editor")])
     ).status_code == 303
     assert await role_service.list_client_roles(ctx, SYSTEM_PRINCIPAL, tenant, "wiki") == []
+
+
+async def test_the_language_switch_is_kept_across_pages(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    base = f"/t/{tenant}/admin/{tenant}"
+    switched = await client.get(
+        f"{base}/applications", params={"ui_locales": "de"}, headers={"Accept-Language": "en"}
+    )
+    assert "Applikationen" in switched.text and "pforte_locale=de" in switched.headers["set-cookie"]
+    later = await client.get(f"{base}/users", headers={"Accept-Language": "en"})
+    assert '<html lang="de">' in later.text and "Benutzer" in later.text
+    back = await client.get(f"{base}/users", params={"ui_locales": "en"}, headers={"Accept-Language": "de"})
+    assert '<html lang="en">' in back.text
+    assert '<html lang="en">' in (await client.get(f"{base}/roles", headers={"Accept-Language": "de"})).text

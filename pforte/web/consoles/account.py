@@ -53,6 +53,7 @@ async def home(request: Request) -> Response:
     response = HTMLResponse(html, headers=page_headers())
     if new_csrf is not None:
         set_cookie(response, ctx, f"/t/{tenant.slug}", CSRF_COOKIE, new_csrf, None)
+    common.remember_locale(request, response, ctx, f"/t/{tenant.slug}")
     return response
 
 

@@ -140,6 +140,7 @@ def render(
     response = HTMLResponse(html, status_code=status, headers=console_headers())
     if person.new_csrf is not None:
         set_cookie(response, ctx, f"/t/{person.home.slug}", CSRF_COOKIE, person.new_csrf, None)
+    common.remember_locale(request, response, ctx, f"/t/{person.home.slug}")
     return response
 
 

@@ -16,8 +16,8 @@ from pforte.services.authorization.logout import end_session
 from pforte.services.context import Context
 from pforte.services.views import TenantView
 from pforte.web.consoles import signin
-from pforte.web.pages import negotiate_locale, render
-from pforte.web.pages.http import CSRF_COOKIE, BadForm, delete_cookie, page_headers, read_params
+from pforte.web.pages import LOCALES, negotiate_locale, render
+from pforte.web.pages.http import CSRF_COOKIE, BadForm, delete_cookie, page_headers, read_params, set_cookie
 
 STATIC_BASE = "/static"
 SWITCH_LOCALE = {"en": "?ui_locales=en", "de": "?ui_locales=de"}
@@ -31,14 +31,25 @@ async def tenant_of(request: Request, ctx: Context) -> TenantView | None:
     return await ctx.cache.tenant(slug)
 
 
+LOCALE_COOKIE = "pforte_locale"  # the language switch's choice, kept across a console's pages
+
+
 def ui_locales(request: Request) -> str | None:
-    value = request.query_params.get("ui_locales")
+    """The language asked for: the switch's ``?ui_locales=`` on this request, else its cookie."""
+    value = request.query_params.get("ui_locales") or request.cookies.get(LOCALE_COOKIE)
     return value if value and len(value) <= 64 else None
 
 
 def locale_of(request: Request) -> str:
     wanted = ui_locales(request)
     return negotiate_locale(request.headers.get("accept-language"), tuple(wanted.split()) if wanted else ())
+
+
+def remember_locale(request: Request, response: Response, ctx: Context, path: str) -> None:
+    """The switch was used: keep its language for the console's next pages."""
+    chosen = request.query_params.get("ui_locales")
+    if chosen in LOCALES:
+        set_cookie(response, ctx, path, LOCALE_COOKIE, chosen, 365 * 24 * 3600)
 
 
 def error_page(request: Request, status: int, title_key: str, detail: str) -> Response:
