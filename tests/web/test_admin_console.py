@@ -742,3 +742,15 @@ async def test_the_language_switch_is_kept_across_pages(
     back = await client.get(f"{base}/users", params={"ui_locales": "en"}, headers={"Accept-Language": "de"})
     assert '<html lang="en">' in back.text
     assert '<html lang="en">' in (await client.get(f"{base}/roles", headers={"Accept-Language": "de"})).text
+
+
+async def test_a_link_cannot_put_words_into_the_console(
+    ctx: Context, client: httpx.AsyncClient, tenant: str
+) -> None:
+    """Messages carried across a redirect are sealed; a crafted ?problem= shows nothing."""
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    for path in ("applications", "users"):
+        page = await client.get(
+            f"/t/{tenant}/admin/{tenant}/{path}", params={"problem": "Call +1-555-SCAM now"}
+        )
+        assert page.status_code == 200 and "SCAM" not in page.text

@@ -247,7 +247,7 @@ async def applications(request: Request) -> Response:
         first_url=f"{list_url}?{urlencode(here)}",
         is_later_page=bool(cursor),
         notice=_notice(request),
-        problem=request.query_params.get("problem"),
+        problem=common.open_notice(ctx, person.home.slug, request.query_params.get("problem")),
     )
 
 
@@ -287,7 +287,12 @@ async def bulk(request: Request) -> Response:
     action = form.get("action", "")
     locale = common.locale_of(request)
     if not chosen:
-        return _back(back, problem=translate("apps.nothing_selected", locale=locale))
+        return _back(
+            back,
+            problem=common.seal_notice(
+                ctx, person.home.slug, translate("apps.nothing_selected", locale=locale)
+            ),
+        )
     if action == "delete":
         return render(
             request,
@@ -318,7 +323,9 @@ async def bulk(request: Request) -> Response:
     problem = (
         translate("apps.failed", locale=locale, names=", ".join(failed), reason=reason) if failed else None
     )
-    return _back(back, changed=changed, problem=problem)
+    return _back(
+        back, changed=changed, problem=common.seal_notice(ctx, person.home.slug, problem) if problem else None
+    )
 
 
 def _back(back: str, *, changed: int | None = None, problem: str | None = None) -> Response:

@@ -128,3 +128,32 @@ async def sign_out(request: Request, console: Console) -> Response:
     signin.forget(response, ctx, tenant, console)
     delete_cookie(response, ctx, f"/t/{tenant.slug}", sessions.COOKIE)
     return response
+
+
+NOTICE_LIFETIME = 120  # seconds a message carried across a redirect stays readable
+
+
+def seal_notice(ctx: Context, slug: str, text: str) -> str:
+    """A message for the page a form's redirect leads to, sealed: a link someone else made cannot
+    put words of theirs into the console."""
+    return pending.seal(
+        ctx.request_sealer, {"m": text[:500]}, slug=slug, csrf="", now=ctx.clock(), purpose="console-notice"
+    )
+
+
+def open_notice(ctx: Context, slug: str, value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        held = pending.unseal(
+            ctx.request_sealer,
+            value,
+            slug=slug,
+            csrf="",
+            now=ctx.clock(),
+            purpose="console-notice",
+            lifetime=NOTICE_LIFETIME,
+        )
+    except pending.Expired:
+        return None
+    return held.params.get("m")

@@ -52,7 +52,7 @@ async def users(request: Request) -> Response:
         return found
     person, managed = found
     base = f"{person.managed(managed)}/users"
-    problem, form = request.query_params.get("problem"), {}
+    problem, form = common.open_notice(ctx, person.home.slug, request.query_params.get("problem")), {}
     if request.method == "POST":
         fields = await admin.checked_fields(request)
         if isinstance(fields, Response):
@@ -130,7 +130,8 @@ async def user(request: Request) -> Response:
         try:
             await _apply(ctx, person, managed, ref, action, fields)
         except DomainError as exc:
-            return RedirectResponse(f"{base}/{ref}?{urlencode({'problem': exc.message})}", status_code=303)
+            notice = common.seal_notice(ctx, person.home.slug, exc.message)
+            return RedirectResponse(f"{base}/{ref}?{urlencode({'problem': notice})}", status_code=303)
         if action == "delete-confirmed":
             return RedirectResponse(base, status_code=303)
         return RedirectResponse(f"{base}/{ref}?saved=1", status_code=303)
@@ -149,7 +150,7 @@ async def user(request: Request) -> Response:
         base=base,
         roles=sorted(set(await _roles(ctx, person, managed)) | set(shown.roles)),
         saved=bool(request.query_params.get("saved")),
-        problem=request.query_params.get("problem"),
+        problem=common.open_notice(ctx, person.home.slug, request.query_params.get("problem")),
     )
 
 
@@ -183,7 +184,7 @@ async def roles(request: Request) -> Response:
         return found
     person, managed = found
     base = f"{person.managed(managed)}/roles"
-    problem, form = request.query_params.get("problem"), {}
+    problem, form = common.open_notice(ctx, person.home.slug, request.query_params.get("problem")), {}
     if request.method == "POST":
         fields = await admin.checked_fields(request)
         if isinstance(fields, Response):
@@ -276,7 +277,7 @@ async def tenants(request: Request) -> Response:
     if isinstance(person, Response):
         return person
     base = f"{person.base}/tenants"
-    problem = request.query_params.get("problem")
+    problem = common.open_notice(ctx, person.home.slug, request.query_params.get("problem"))
     status = 200
     if request.method == "POST":
         fields = await admin.checked_fields(request)
