@@ -445,6 +445,39 @@ async def _form_page(
     )
 
 
+def confirm_page(
+    request: Request,
+    ctx: Context,
+    person: Person,
+    *,
+    current: str,
+    managed: str,
+    heading_key: str,
+    help_key: str,
+    subject: str,
+    action: str,
+    hidden: dict[str, str],
+    back: str,
+    submit_key: str = "confirm.submit",
+) -> Response:
+    """The one confirmation page every destructive console action shows before it acts."""
+    return render(
+        request,
+        ctx,
+        person,
+        "confirm.html",
+        managed=managed,
+        current=current,
+        heading_key=heading_key,
+        help_key=help_key,
+        subject=subject,
+        action=action,
+        hidden=hidden,
+        back=back,
+        submit_key=submit_key,
+    )
+
+
 TABS = ("settings", "secrets", "api-keys", "roles", "guide", "activity")
 
 

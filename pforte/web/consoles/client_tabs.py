@@ -222,18 +222,19 @@ async def revoke(request: Request) -> Response:
     credential = form.get("credential", "")
     tab = _tab_url(person, managed, client_id, kind)
     if form.get("confirmed") != "yes":
-        return admin.render(
+        return admin.confirm_page(
             request,
             ctx,
             person,
-            "confirm_revoke.html",
-            managed=managed,
             current="applications",
-            kind=kind,
-            credential=credential,
-            label=form.get("label", "")[:200],
+            managed=managed,
+            heading_key=f"{kind}.revoke.title",
+            help_key=f"{kind}.revoke.help",
+            subject=form.get("label", "")[:200],
             action=f"{tab}/revoke",
+            hidden={"credential": credential, "confirmed": "yes"},
             back=tab,
+            submit_key="credentials.revoke",
         )
     revoking = credential_service.revoke_secret if kind == "secrets" else credential_service.revoke_api_key
     try:

@@ -113,11 +113,10 @@ async def user(request: Request) -> Response:
         form = dict(fields)
         action = form.get("action", "")
         if action == "delete":
-            return admin.render(
+            return admin.confirm_page(
                 request,
                 ctx,
                 person,
-                "confirm.html",
                 managed=managed,
                 current="users",
                 heading_key="user.delete.title",
@@ -192,11 +191,10 @@ async def roles(request: Request) -> Response:
         form = dict(fields)
         action = form.get("action", "")
         if action == "delete":
-            return admin.render(
+            return admin.confirm_page(
                 request,
                 ctx,
                 person,
-                "confirm.html",
                 managed=managed,
                 current="roles",
                 heading_key="role.delete.title",
