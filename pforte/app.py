@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from pforte.domain.apis import ADMIN, CONSOLE_PATH, USERS
 from pforte.domain.oauth.errors import MethodNotAllowed
 from pforte.domain.oauth.errors import NotFound as OAuthNotFound
 from pforte.observability import RequestLogMiddleware, configure_logging, flush_logs
@@ -23,7 +24,8 @@ from pforte.services import feed
 from pforte.services.context import Context
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
-from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
+from pforte.web import apis
+from pforte.web.admin.app import create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
 from pforte.web.problems import problem
@@ -34,6 +36,7 @@ from pforte.web.protocol.form_dispatch import ENDPOINTS, FormDispatch, route
 from pforte.web.protocol.jwks import jwks
 from pforte.web.protocol.responses import protocol_error
 from pforte.web.protocol.userinfo import userinfo
+from pforte.web.users_api.app import create_users_app
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -75,7 +78,7 @@ async def favicon(_request: Request) -> Response:
 
 
 async def home(_request: Request) -> Response:
-    return RedirectResponse(f"{PREFIX}/docs")
+    return RedirectResponse(CONSOLE_PATH)
 
 
 def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
@@ -161,11 +164,11 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
                 client_tabs.revoke,
                 methods=["POST"],
             ),
-            Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+            Mount("/static", app=StaticFiles(directory=apis.STATIC), name="static"),
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
             *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in ENDPOINTS.items()),
-            Mount(PREFIX, app=create_admin_app(context)),
+            *apis.routes([(ADMIN, create_admin_app(context)), (USERS, create_users_app(context))]),
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed},

@@ -7,10 +7,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pforte.domain import apis
 from pforte.domain.clients import CLIENT_CREDENTIALS, ClientSpec
 from pforte.domain.permissions import BY_NAME, Permission
 
 SECRET_PLACEHOLDER = "<CLIENT_SECRET>"
+
+
+# A first call per API, to try with the token the snippets fetch (``{base}``: the tenant's part).
+FIRST_CALLS = {
+    apis.ADMIN.name: "/clients",
+    apis.USERS.name: "/users?limit=10",
+    apis.EVENTS.name: "/events?limit=10",
+    apis.METRICS.name: "/daily",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GuideApi:
+    """One API the client's permissions open: its console, pre-filled, and a first call."""
+
+    name: str
+    title: str
+    base: str  # the tenant's part of the API
+    console: str  # /api/docs with the API selected and the client's sign-in pre-filled
+    curl: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +51,7 @@ class Guide:
     admin_api_base: str
     curl: str
     python: str
+    apis: list[GuideApi]
 
 
 def build_guide(*, public_url: str, tenant_slug: str, spec: ClientSpec) -> Guide:
@@ -53,11 +75,30 @@ def build_guide(*, public_url: str, tenant_slug: str, spec: ClientSpec) -> Guide
         grant_types=list(spec.allowed_grant_types),
         permissions=[BY_NAME[s] for s in spec.allowed_scopes if s in BY_NAME],
         scopes=list(spec.allowed_scopes),
-        api_console=f"{public_url}/api/admin/v1/docs",
-        admin_api_base=f"{public_url}/api/admin/v1/tenants/{tenant_slug}",
+        api_console=f"{public_url}{apis.CONSOLE_PATH}",
+        admin_api_base=f"{public_url}{apis.ADMIN.prefix}/tenants/{tenant_slug}",
         curl=curl,
         python=python,
+        apis=_apis(public_url, tenant_slug, spec, token_url) if not spec.is_public else [],
     )
+
+
+def _apis(public_url: str, tenant_slug: str, spec: ClientSpec, token_url: str) -> list[GuideApi]:
+    """The APIs the client's permissions open (a public client calls none by itself)."""
+    opened = []
+    for api in apis.opened_by(spec.allowed_scopes):
+        base = f"{public_url}{api.prefix}/tenants/{tenant_slug}"
+        call = f"{base}{FIRST_CALLS[api.name]}"
+        opened.append(
+            GuideApi(
+                name=api.name,
+                title=api.title,
+                base=base,
+                console=apis.console_link(public_url, api, client_id=spec.client_id, token_url=token_url),
+                curl=f"curl -s '{call}' \\\n  -H \"Authorization: Bearer $ACCESS_TOKEN\"",
+            )
+        )
+    return opened
 
 
 def _client_credentials_snippets(token_url: str, client_id: str, scope: str) -> tuple[str, str]:

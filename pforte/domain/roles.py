@@ -24,6 +24,10 @@ ROLE_NAME_PATTERN = f"^{ROLE_NAME_RE.pattern}$"
 DESCRIPTION_MAX = 1000
 
 
+def is_role_name(name: str) -> bool:
+    return ROLE_NAME_RE.fullmatch(name) is not None
+
+
 def check_role_name(name: str, *, field: str = "name") -> str:
     if not ROLE_NAME_RE.fullmatch(name):
         raise Invalid(

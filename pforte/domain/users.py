@@ -110,3 +110,37 @@ class User:
     created_at: datetime
     updated_at: datetime
     version: int
+    must_change_password: bool = False  # the next sign-in asks for a new password first
+
+
+SEARCH_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """What the User API's list asks for; every member narrows (DESIGN.md §7).
+
+    ``search`` is a prefix of the username, the e-mail, the given or the family name;
+    ``username`` and ``email`` are prefixes of that field alone. All compare case-folded.
+    """
+
+    search: str | None = None
+    username: str | None = None
+    email: str | None = None
+    enabled: bool | None = None
+    email_verified: bool | None = None
+    role: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def checked(self) -> UserFilter:
+        for field, value in (("search", self.search), ("username", self.username), ("email", self.email)):
+            if value is not None and (not value or len(value) > SEARCH_MAX or has_control(value)):
+                raise Invalid(field, f"must be 1-{SEARCH_MAX} characters without control characters")
+        for field, moment in (("createdAfter", self.created_after), ("createdBefore", self.created_before)):
+            if moment is not None and moment.tzinfo is None:
+                raise Invalid(field, "must be a date-time with a time zone, e.g. 2026-12-06T10:00:00Z")
+        return self
+
+    def folded(self, value: str | None) -> str | None:
+        return value.casefold() if value is not None else None

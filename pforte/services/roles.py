@@ -237,6 +237,16 @@ async def list_client_roles(
         return [client_role_of(r, client_id) for r in rows]
 
 
+async def get_client_role(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str, name: str
+) -> ClientRole:
+    async with client_read(ctx, principal, tenant_ref, client_id, CLIENT_READ) as unit:
+        row = await ClientRoleRepo(unit.session).get(unit.tenant.id, unit.client.id, name)
+        if row is None:
+            raise NotFound(f"client {client_id!r} has no role named {name!r}")
+        return client_role_of(row, client_id)
+
+
 async def delete_client_role(
     ctx: Context, principal: Principal, tenant_ref: str, client_id: str, name: str
 ) -> None:

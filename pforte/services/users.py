@@ -20,9 +20,10 @@ from pforte.domain.clock import utcnow
 from pforte.domain.errors import Conflict, NotFound
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.ids import new_id
-from pforte.domain.pagination import Page, check_limit
+from pforte.domain.pagination import check_limit
+from pforte.domain.preconditions import check_if_match
 from pforte.domain.principal import Principal
-from pforte.domain.users import User, UserSpec, check_password, username_key
+from pforte.domain.users import User, UserFilter, UserSpec, check_password, username_key
 from pforte.services import audit
 from pforte.services.authorization import logout
 from pforte.services.context import Context
@@ -34,6 +35,7 @@ from pforte.store.tables import RoleRow, TenantRow, UserRow
 
 READ, WRITE, ROLES_READ = "users:read", "users:write", "users.roles:read"
 SPEC_FIELDS = tuple(f.name for f in fields(UserSpec))
+_OPTIONAL = frozenset({"email", "given_name", "family_name"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class UserChange:
     given_name: str | None = None
     family_name: str | None = None
     enabled: bool | None = None
+    cleared: frozenset[str] = frozenset()  # optional members set to None (email, given_name, family_name)
 
 
 def user_of(row: UserRow, roles: Sequence[str]) -> User:
@@ -62,6 +65,7 @@ def user_of(row: UserRow, roles: Sequence[str]) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        must_change_password=row.must_change_password,
     )
 
 
@@ -97,6 +101,7 @@ async def insert_user(
     spec: UserSpec,
     password_hash: str | None,
     roles: Sequence[RoleRow] = (),
+    must_change_password: bool = False,
 ) -> UserRow:
     spec = spec.checked()
     repo = UserRepo(session)
@@ -111,6 +116,7 @@ async def insert_user(
         created_at=now,
         updated_at=now,
         version=1,
+        must_change_password=must_change_password,
         **{name: getattr(spec, name) for name in SPEC_FIELDS},
     )
     repo.add(row)
@@ -120,6 +126,8 @@ async def insert_user(
     changes = {to_camel(name): getattr(spec, name) for name in SPEC_FIELDS}
     changes["roles"] = sorted(r.name for r in roles)
     changes["password"] = password_hash is not None  # whether one was set, never what
+    if must_change_password:
+        changes["mustChangePassword"] = True
     audit.record(
         session,
         tenant_id=tenant.id,
@@ -137,6 +145,7 @@ async def create_user(
     *,
     password: str | None = None,
     roles: Sequence[str] = (),
+    must_change_password: bool = False,
 ) -> User:
     spec = spec.checked()
     password_hash = await hash_password(ctx, password) if password is not None else None
@@ -152,6 +161,7 @@ async def create_user(
                 spec=spec,
                 password_hash=password_hash,
                 roles=held,
+                must_change_password=must_change_password,
             )
             return user_of(row, [r.name for r in held])
     except IntegrityError:  # a concurrent create of the same username won the race
@@ -167,26 +177,58 @@ async def get_user(ctx: Context, principal: Principal, tenant_ref: str, ref: str
         return user_of(row, [r.name for r in roles])
 
 
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    """A page of users; ``total`` counts every match when it was asked for."""
+
+    items: list[User]
+    next: str | None
+    total: int | None = None
+
+
 async def list_users(
-    ctx: Context, principal: Principal, tenant_ref: str, *, cursor: str | None, limit: int | None
-) -> Page[User]:
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    *,
+    cursor: str | None,
+    limit: int | None,
+    wanted: UserFilter | None = None,
+    count: bool = False,
+    brief: bool = False,
+) -> UserPage:
+    """The users ``wanted`` describes, by username. ``brief`` leaves out the roles (one query
+    less per page, for exports), ``count`` adds the total of every match (a scan of them)."""
+    wanted = (wanted or UserFilter()).checked()
+    size = check_limit(limit, ctx.settings.page_size_max)
     async with tenant_read(ctx, principal, tenant_ref, READ) as unit:
         repo = UserRepo(unit.session)
-        page = await repo.page(
-            unit.tenant.id, cursor=cursor, limit=check_limit(limit, ctx.settings.page_size_max)
-        )
-        names = await repo.role_names_of(unit.tenant.id, [row.id for row in page.items])
-    return page.map(lambda row: user_of(row, names.get(row.id, [])))
+        role_id = None
+        if wanted.role is not None:
+            role_id = (await existing_role(unit.session, unit.tenant, wanted.role)).id
+        page = await repo.listing(unit.tenant.id, wanted, role_id=role_id, cursor=cursor, limit=size)
+        names = {} if brief else await repo.role_names_of(unit.tenant.id, [row.id for row in page.items])
+        total = await repo.count(unit.tenant.id, wanted, role_id=role_id) if count else None
+    users = [user_of(row, names.get(row.id, [])) for row in page.items]
+    return UserPage(items=users, next=page.next, total=total)
 
 
 async def update_user(
-    ctx: Context, principal: Principal, tenant_ref: str, ref: str, change: UserChange
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    ref: str,
+    change: UserChange,
+    *,
+    if_match: str | None = None,
 ) -> User:
     ended: list[Ended] = []
     try:
         async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
             row = await find_user(unit.session, unit.tenant, ref, lock=True)
+            check_if_match(if_match, row.version)
             wanted = {n: getattr(change, n) for n in SPEC_FIELDS if getattr(change, n) is not None}
+            wanted.update({n: None for n in change.cleared if n in _OPTIONAL})
             current = UserSpec(**{n: getattr(row, n) for n in SPEC_FIELDS})
             spec = UserSpec(**{**{n: getattr(current, n) for n in SPEC_FIELDS}, **wanted}).checked()
             repo = UserRepo(unit.session)
@@ -219,19 +261,33 @@ async def update_user(
     return updated
 
 
-async def set_password(ctx: Context, principal: Principal, tenant_ref: str, ref: str, password: str) -> None:
+async def set_password(
+    ctx: Context,
+    principal: Principal,
+    tenant_ref: str,
+    ref: str,
+    password: str,
+    *,
+    must_change: bool = False,
+) -> None:
+    """Set the user's password; ``must_change``: the next sign-in asks them for a new one."""
     password_hash = await hash_password(ctx, password)
     async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
         row = await find_user(unit.session, unit.tenant, ref, lock=True)
         row.password_hash = password_hash
+        row.must_change_password = must_change
         row.updated_at = utcnow()
         row.version += 1
-        _audit(unit.session, unit.tenant, principal.actor, EventName.USER_PASSWORD_CHANGED, row, {})
+        changes: dict[str, object] = {"mustChangePassword": True} if must_change else {}
+        _audit(unit.session, unit.tenant, principal.actor, EventName.USER_PASSWORD_CHANGED, row, changes)
 
 
-async def delete_user(ctx: Context, principal: Principal, tenant_ref: str, ref: str) -> None:
+async def delete_user(
+    ctx: Context, principal: Principal, tenant_ref: str, ref: str, *, if_match: str | None = None
+) -> None:
     async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
         row = await find_user(unit.session, unit.tenant, ref, lock=True)
+        check_if_match(if_match, row.version)
         roles = await UserRepo(unit.session).roles_of(unit.tenant.id, row.id)
         for role in roles:  # removing a user who holds more than the caller is not for the caller
             _may_assign(principal, role, unit.tenant.slug)

@@ -68,7 +68,19 @@ async def test_guide_of_a_confidential_client(
     assert guide["clientType"] == "confidential"
     assert guide["tokenEndpointAuthMethods"] == ["client_secret_basic", "client_secret_post"]
     assert [p["name"] for p in guide["permissions"]] == ["users:read", "events:read"]
-    assert guide["apiConsole"] == "http://127.0.0.1:8000/api/admin/v1/docs"
+    assert guide["apiConsole"] == "http://127.0.0.1:8000/api/docs"
+    fragment = f"#clientId=billing&tokenUrl=http%3A%2F%2F127.0.0.1%3A8000%2Ft%2F{tenant}%2Ftoken"
+    assert [(a["name"], a["console"]) for a in guide["apis"]] == [
+        ("user/v1", f"http://127.0.0.1:8000/api/docs?urls.primaryName=user/v1{fragment}"),
+        ("event/v1", f"http://127.0.0.1:8000/api/docs?urls.primaryName=event/v1{fragment}"),
+        ("metric/v1", f"http://127.0.0.1:8000/api/docs?urls.primaryName=metric/v1{fragment}"),
+    ]
+    users_api = guide["apis"][0]
+    assert users_api["base"] == f"http://127.0.0.1:8000/api/users/v1/tenants/{tenant}"
+    assert users_api["curl"] == (
+        f"curl -s 'http://127.0.0.1:8000/api/users/v1/tenants/{tenant}/users?limit=10' \\\n"
+        '  -H "Authorization: Bearer $ACCESS_TOKEN"'
+    )
     curl = guide["snippets"]["curl"]
     assert f"'{issuer}/token'" in curl
     assert "-u 'billing:<CLIENT_SECRET>'" in curl

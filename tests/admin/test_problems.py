@@ -158,11 +158,14 @@ async def test_openapi_document_and_console_are_served_from_the_package(client: 
     ):
         assert path in paths, path
     assert "bearer" in spec.json()["components"]["securitySchemes"]
-    console = await client.get("/api/admin/v1/docs")
+    docs = await client.get("/api/admin/v1/docs")
+    assert docs.status_code == 307
+    assert docs.headers["location"] == "/api/docs?urls.primaryName=admin/v1"
+    console = await client.get("/api/docs")
     assert console.status_code == 200
-    assert "/api/admin/v1/static/swagger-ui/swagger-ui-bundle.js" in console.text
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in console.text
     assert "cdn" not in console.text.lower()
-    asset = await client.get("/api/admin/v1/static/swagger-ui/swagger-ui-bundle.js")
+    asset = await client.get("/static/swagger-ui/swagger-ui-bundle.js")
     assert asset.status_code == 200
     assert len(asset.content) > 100_000
 

@@ -97,28 +97,37 @@ def test_first_start_prints_credentials_once_and_the_key_works(server: Server) -
 
 def test_console_is_served_from_the_package_without_a_cdn(server: Server) -> None:
     with server.http() as http:
-        page = http.get(f"{API}/docs")
+        page = http.get("/api/docs")
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
+        assert "script-src 'self';" in page.headers["content-security-policy"]
         html = page.text
-        assert f"{API}/static/swagger-ui/swagger-ui-bundle.js" in html
-        assert f"{API}/static/swagger-ui/swagger-ui.css" in html
+        for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "pforte-console.js"):
+            assert f'<script src="/static/swagger-ui/{asset}"></script>' in html
+        assert "/static/swagger-ui/swagger-ui.css" in html
         assert "cdn" not in html.lower()
         assert 'src="https://' not in html and "src='https://" not in html
         assert 'href="https://' not in html
+        for api in ("admin/v1", "user/v1"):
+            assert f'"name":"{api}"' in html
 
-        bundle = http.get(f"{API}/static/swagger-ui/swagger-ui-bundle.js")
+        bundle = http.get("/static/swagger-ui/swagger-ui-bundle.js")
         assert bundle.status_code == 200
         assert "javascript" in bundle.headers["content-type"]
         assert len(bundle.content) > 100_000
-        css = http.get(f"{API}/static/swagger-ui/swagger-ui.css")
+        css = http.get("/static/swagger-ui/swagger-ui.css")
         assert css.status_code == 200
         assert css.headers["content-type"].startswith("text/css")
+
+        # each API's own /docs opens the console with that API selected
+        admin_docs = http.get(f"{API}/docs", follow_redirects=False)
+        assert admin_docs.status_code == 307
+        assert admin_docs.headers["location"] == "/api/docs?urls.primaryName=admin/v1"
 
         # "/" leads an operator to the console
         home = http.get("/", follow_redirects=False)
         assert home.status_code in {302, 307}
-        assert home.headers["location"].endswith(f"{API}/docs")
+        assert home.headers["location"] == "/api/docs"
 
 
 def test_openapi_document_lists_the_client_paths(server: Server) -> None:

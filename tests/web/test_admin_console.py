@@ -507,6 +507,12 @@ async def test_the_guide_and_the_activity_tab(ctx: Context, client: httpx.AsyncC
     assert f"{PUBLIC_URL}/t/{tenant}/.well-known/openid-configuration" in guide.text
     assert "curl" in guide.text and 'data-copy="g-curl"' in guide.text
     assert "Created by system:pforte at" in guide.text  # the client.created event's actor
+    # events:read opens the Event and the Metric API: a pre-filled console link each
+    token_url = urlencode({"clientId": "docs", "tokenUrl": f"{PUBLIC_URL}/t/{tenant}/token"})
+    for name in ("event/v1", "metric/v1"):
+        link = html.escape(f"{PUBLIC_URL}/api/docs?urls.primaryName={name}#{token_url}")
+        assert f'<a href="{link}" data-api="{name}">' in guide.text
+    assert 'data-api="user/v1"' not in guide.text
     page = await client.get(base)
     action, fields = form_fields(page.text)
     assert (await post_form(client, action, replaced(fields, client_name="Docs v2"))).status_code == 303
@@ -566,6 +572,20 @@ async def test_users_are_created_disabled_given_roles_and_deleted(
     gone = await post_form(client, user_url, [("csrf_token", csrf), ("action", "delete-confirmed")])
     assert gone.status_code == 303 and gone.headers["location"] == base
     assert await audit_events(ctx, "user.deleted", str(grace.id))
+
+
+async def test_the_users_list_searches(ctx: Context, client: httpx.AsyncClient, tenant: str) -> None:
+    await open_console(client, tenant, await person(ctx, tenant, ["admin"]))
+    for username, family in (("ada", "Lovelace"), ("alan", "Turing"), ("grace", "Hopper")):
+        spec = UserSpec(username=username, family_name=family)
+        await user_service.create_user(ctx, SYSTEM_PRINCIPAL, tenant, spec)
+    base = f"/t/{tenant}/admin/{tenant}/users"
+    found = await client.get(base, params={"q": "TUR"})
+    assert found.status_code == 200
+    assert 'value="TUR"' in found.text
+    assert ">alan</a>" in found.text and ">ada</a>" not in found.text and ">grace</a>" not in found.text
+    everyone = await client.get(base)
+    assert all(f">{u}</a>" in everyone.text for u in ("ada", "alan", "grace"))
 
 
 async def test_a_person_without_users_write_cannot_create_users(

@@ -8,13 +8,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, and_, func, or_, select, tuple_
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.errors import Invalid
 from pforte.domain.pagination import Page, decode_cursor, encode_cursor
 from pforte.store.repos.locking import hold
-from pforte.store.repos.paging import keyset_page
+from pforte.store.repos.paging import keyset_page, prefix
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select
 from pforte.store.tables import ClientRow
 
@@ -95,9 +95,7 @@ class ClientRepo:
         stmt = scoped_select(ClientRow, tenant_id)
         if query:
             folded = query.lower()
-            stmt = stmt.where(
-                or_(_prefix(func.lower(ClientRow.client_id), folded), _prefix(NAME_KEY, folded))
-            )
+            stmt = stmt.where(or_(prefix(func.lower(ClientRow.client_id), folded), prefix(NAME_KEY, folded)))
         after = _after(cursor, len(keys), timestamp=sort == "created")
         descending = sort == "created"
         if after is not None:
@@ -142,13 +140,6 @@ class ClientRepo:
 # The console's list: sort orders over an index each, keyset pages, a prefix search. -------------
 
 NAME_KEY = func.lower(func.coalesce(ClientRow.client_name, ClientRow.client_id))
-
-
-def _prefix(column: ColumnElement[str], query: str) -> ColumnElement[bool]:
-    """``column`` starts with ``query``: a range, so that a btree index serves it on both
-    databases (LIKE 'q%' does not, under PostgreSQL's default collation)."""
-    upper = query[:-1] + chr(ord(query[-1]) + 1)
-    return and_(column >= query, column < upper)
 
 
 def _after(cursor: str | None, size: int, *, timestamp: bool) -> list[Any] | None:

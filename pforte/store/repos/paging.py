@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -40,3 +40,10 @@ def _key_value(key: InstrumentedAttribute[Any], raw: str) -> object:
         except ValueError:
             raise Invalid("cursor", "is not a cursor this server issued") from None
     return raw
+
+
+def prefix(column: ColumnElement[str] | InstrumentedAttribute[Any], query: str) -> ColumnElement[bool]:
+    """``column`` starts with ``query``: a range, so that a btree index serves it on both
+    databases (LIKE 'q%' does not, under PostgreSQL's default collation)."""
+    upper = query[:-1] + chr(ord(query[-1]) + 1)
+    return and_(column >= query, column < upper)

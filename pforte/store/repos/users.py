@@ -7,13 +7,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, literal, null, union_all
+from sqlalchemy import BindParameter, Select, bindparam, func, literal, null, or_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.pagination import Page
-from pforte.domain.users import username_key
+from pforte.domain.roles import is_role_name
+from pforte.domain.users import UserFilter, username_key
 from pforte.store.repos.locking import hold
-from pforte.store.repos.paging import keyset_page
+from pforte.store.repos.paging import keyset_page, prefix
 from pforte.store.repos.scoping import TenantRef, scoped_delete, scoped_select
 from pforte.store.tables import ClientRoleRow, RoleRow, UserClientRoleRow, UserRoleRow, UserRow
 
@@ -127,6 +128,49 @@ class UserRepo:
         return await keyset_page(
             self.session, scoped_select(UserRow, tenant_id), UserRow.username_key, cursor=cursor, limit=limit
         )
+
+    async def listing(
+        self,
+        tenant_id: uuid.UUID,
+        wanted: UserFilter,
+        *,
+        role_id: uuid.UUID | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[UserRow]:
+        """A page of the users ``wanted`` describes, by username (keyset: page 1,000 costs
+        what page 1 does)."""
+        stmt = self._filtered(tenant_id, wanted, role_id)
+        return await keyset_page(self.session, stmt, UserRow.username_key, cursor=cursor, limit=limit)
+
+    async def count(self, tenant_id: uuid.UUID, wanted: UserFilter, *, role_id: uuid.UUID | None) -> int:
+        stmt = self._filtered(tenant_id, wanted, role_id).with_only_columns(func.count()).order_by(None)
+        return int(await self.session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _filtered(tenant_id: uuid.UUID, wanted: UserFilter, role_id: uuid.UUID | None) -> Select[UserRow]:
+        stmt = scoped_select(UserRow, tenant_id)
+        search = wanted.folded(wanted.search)
+        if search:
+            keys = (UserRow.username_key, UserRow.email_key, UserRow.given_name_key, UserRow.family_name_key)
+            stmt = stmt.where(or_(*(prefix(key, search) for key in keys)))
+        username, email = wanted.folded(wanted.username), wanted.folded(wanted.email)
+        if username:
+            stmt = stmt.where(prefix(UserRow.username_key, username))
+        if email:
+            stmt = stmt.where(prefix(UserRow.email_key, email))
+        if wanted.enabled is not None:
+            stmt = stmt.where(UserRow.enabled == wanted.enabled)
+        if wanted.email_verified is not None:
+            stmt = stmt.where(UserRow.email_verified == wanted.email_verified)
+        if wanted.created_after is not None:
+            stmt = stmt.where(UserRow.created_at >= wanted.created_after)
+        if wanted.created_before is not None:
+            stmt = stmt.where(UserRow.created_at < wanted.created_before)
+        if role_id is not None:
+            holders = scoped_select(UserRoleRow, tenant_id).where(UserRoleRow.role_id == role_id)
+            stmt = stmt.where(UserRow.id.in_(holders.with_only_columns(UserRoleRow.user_id)))
+        return stmt
 
     def add(self, row: UserRow) -> None:
         self.session.add(row)
@@ -248,10 +292,14 @@ class RoleRepo:
         self.session = session
 
     async def get(self, tenant_id: uuid.UUID, name: str) -> RoleRow | None:
+        if not is_role_name(name):  # no role has it: the database never sees text it may refuse
+            return None
         return await self.session.scalar(scoped_select(RoleRow, tenant_id).where(RoleRow.name == name))
 
     async def lock(self, tenant_id: uuid.UUID, name: str, *, shared: bool = False) -> RoleRow | None:
         """The role, held until this transaction ends (shared: only against its deletion)."""
+        if not is_role_name(name):
+            return None
         stmt = scoped_select(RoleRow, tenant_id).where(RoleRow.name == name)
         return await hold(self.session, stmt, RoleRow, shared=shared)
 
@@ -264,6 +312,8 @@ class RoleRepo:
         self.session.add(row)
 
     async def delete(self, tenant_id: uuid.UUID, name: str) -> bool:
+        if not is_role_name(name):
+            return False
         result = await self.session.execute(
             scoped_delete(RoleRow, tenant_id).where(RoleRow.name == name).returning(RoleRow.id)
         )
@@ -275,6 +325,8 @@ class ClientRoleRepo:
         self.session = session
 
     async def get(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, name: str) -> ClientRoleRow | None:
+        if not is_role_name(name):
+            return None
         return await self.session.scalar(
             scoped_select(ClientRoleRow, tenant_id).where(
                 ClientRoleRow.client_pk == client_pk, ClientRoleRow.name == name
@@ -293,6 +345,8 @@ class ClientRoleRepo:
         self.session.add(row)
 
     async def delete(self, tenant_id: uuid.UUID, client_pk: uuid.UUID, name: str) -> bool:
+        if not is_role_name(name):
+            return False
         result = await self.session.execute(
             scoped_delete(ClientRoleRow, tenant_id)
             .where(ClientRoleRow.client_pk == client_pk, ClientRoleRow.name == name)

@@ -23,6 +23,7 @@ from pydantic.json_schema import SkipJsonSchema, models_json_schema
 from pforte.web.problems import MEDIA_TYPE
 
 PROBLEM_REF = "#/components/schemas/Problem"
+OAUTH_SCHEME = "oauth2"
 BODY_MEDIA_TYPES = ("application/json", "application/*+json")
 # Resources whose representation carries a version: GET returns it as ETag, writes honour If-Match.
 VERSIONED = frozenset({"/tenants/{tenant}", "/tenants/{tenant}/clients/{clientId}"})
@@ -68,7 +69,9 @@ def conflict(description: str) -> dict[int | str, dict[str, Any]]:
     return {409: {"description": description}}
 
 
-def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int]:
+def error_statuses(
+    method: str, path: str, operation: dict[str, Any], versioned: frozenset[str] = VERSIONED
+) -> set[int]:
     """The error statuses of an operation, by its kind."""
     statuses = {401, 403, 422}  # every route authenticates and validates its parameters
     if "{" in path:
@@ -77,7 +80,7 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> set[int
         statuses |= {413, 415}
     if "requestBody" in operation:
         statuses.add(400)
-    if path in VERSIONED and method in _WRITES:
+    if path in versioned and method in _WRITES:
         statuses.add(412)
     return statuses
 
@@ -86,10 +89,10 @@ def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}}
 
 
-def _declare_errors(method: str, path: str, operation: dict[str, Any]) -> None:
+def _declare_errors(method: str, path: str, operation: dict[str, Any], versioned: frozenset[str]) -> None:
     responses: dict[str, Any] = operation["responses"]
     declared = {int(code) for code in responses if code.isdigit() and int(code) >= 400}
-    for status in sorted(error_statuses(method, path, operation) | declared):
+    for status in sorted(error_statuses(method, path, operation, versioned) | declared):
         given = responses.get(str(status), {})
         description = given.get("description") or DESCRIPTIONS.get(status, "Error")
         responses[str(status)] = problem_response(description)
@@ -115,8 +118,8 @@ def _declare_parameters(operation: dict[str, Any], *, page_size_max: int) -> Non
             parameter["schema"] = {"type": "string"}
 
 
-def _declare_versions(method: str, path: str, operation: dict[str, Any]) -> None:
-    if path not in VERSIONED:
+def _declare_versions(method: str, path: str, operation: dict[str, Any], versioned: frozenset[str]) -> None:
+    if path not in versioned:
         return
     if method == "get":
         operation["responses"]["200"].setdefault("headers", {})["ETag"] = {
@@ -125,7 +128,22 @@ def _declare_versions(method: str, path: str, operation: dict[str, Any]) -> None
         }
 
 
-def build(app: FastAPI, *, page_size_max: int) -> dict[str, Any]:
+def _declare_oauth(document: dict[str, Any]) -> None:
+    """Besides a bearer credential pasted in, the console can fetch a token itself: the client
+    credentials grant at a tenant's token endpoint (``pforte-console.js`` puts the tenant's in)."""
+    schemes: dict[str, Any] = document.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[OAUTH_SCHEME] = {
+        "type": "oauth2",
+        "description": "client credentials at your tenant's token endpoint, `/t/{tenant}/token`",
+        "flows": {"clientCredentials": {"tokenUrl": "/t/system/token", "scopes": {}}},
+    }
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if "security" in operation:
+                operation["security"] = [*operation["security"], {OAUTH_SCHEME: []}]
+
+
+def build(app: FastAPI, *, page_size_max: int, versioned: frozenset[str] = VERSIONED) -> dict[str, Any]:
     """The document of ``app``, with everything this module declares."""
     document = get_openapi(
         title=app.title,
@@ -139,10 +157,11 @@ def build(app: FastAPI, *, page_size_max: int) -> dict[str, Any]:
     )
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
-            _declare_errors(method, path, operation)
+            _declare_errors(method, path, operation, versioned)
             _declare_bodies(operation)
             _declare_parameters(operation, page_size_max=page_size_max)
-            _declare_versions(method, path, operation)
+            _declare_versions(method, path, operation, versioned)
+    _declare_oauth(document)
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
@@ -151,12 +170,12 @@ def build(app: FastAPI, *, page_size_max: int) -> dict[str, Any]:
     return document
 
 
-def install(app: FastAPI, *, page_size_max: int) -> None:
+def install(app: FastAPI, *, page_size_max: int, versioned: frozenset[str] = VERSIONED) -> None:
     """Serve :func:`build`'s document, built once, at the app's ``openapi_url``."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = build(app, page_size_max=page_size_max)
+            app.openapi_schema = build(app, page_size_max=page_size_max, versioned=versioned)
         return app.openapi_schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - FastAPI's documented way to replace the document

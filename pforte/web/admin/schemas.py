@@ -32,6 +32,7 @@ from pforte.domain.clients import CLIENT_DEFAULTS, GRANT_TYPES, MAX_ACCESS_TOKEN
 from pforte.domain.ids import CLIENT_ID_PATTERN, SLUG_PATTERN
 from pforte.domain.oauth.scopes import SCOPE_TOKEN_RE
 from pforte.domain.pagination import Page
+from pforte.domain.roles import ROLE_NAME_PATTERN
 from pforte.domain.text import FREE_TEXT_PATTERN, LINE_PATTERN, PATTERN_MESSAGES, has_control
 
 T = TypeVar("T")
@@ -307,6 +308,17 @@ class Snippets(Outgoing):
     python: str
 
 
+class GuideApiOut(Outgoing):
+    name: str = Field(description="as the API console's selector names it, e.g. `user/v1`")
+    title: str
+    base: str = Field(description="the tenant's part of the API")
+    console: str = Field(
+        description="the API console with this API selected and the client's sign-in pre-filled: "
+        "type the secret, Authorize, Try it out"
+    )
+    curl: str = Field(description="a first call, with the token the guide's snippets fetch")
+
+
 class GuideOut(Outgoing):
     tenant: str
     issuer: str
@@ -322,3 +334,46 @@ class GuideOut(Outgoing):
     api_console: str
     admin_api_base: str
     snippets: Snippets
+    apis: list[GuideApiOut] = Field(description="each API the client's permissions open")
+
+
+# --- roles and client roles (DESIGN.md §6, §7) -----------------------------------------------
+
+RoleNameText = Annotated[Token, Field(description="letters, digits, '.', '_', ':', '-'; 1-100")]
+RoleDescription = Annotated[FreeText, Field(max_length=1000)]
+
+
+class RoleCreate(Incoming):
+    name: RoleNameText = Field(json_schema_extra={"pattern": ROLE_NAME_PATTERN})
+    description: RoleDescription | None = None
+    permissions: Annotated[list[ScopeToken], Field(max_length=100)] = Field(
+        default_factory=list, description="permissions of the catalogue; the caller must hold each"
+    )
+
+
+class RoleUpdate(Incoming):
+    """A member left out stays as it is; the built-in `admin` role's permissions cannot change."""
+
+    description: RoleDescription | None = None
+    permissions: Annotated[list[ScopeToken], Field(max_length=100)] | None = None
+
+
+class RolePublic(Outgoing):
+    name: str
+    description: str | None
+    permissions: list[str]
+    builtin: bool = Field(description="the built-in `admin` role: every permission, not deletable")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClientRoleCreate(Incoming):
+    name: RoleNameText = Field(json_schema_extra={"pattern": ROLE_NAME_PATTERN})
+    description: RoleDescription | None = None
+
+
+class ClientRolePublic(Outgoing):
+    client_id: str
+    name: str
+    description: str | None
+    created_at: datetime

@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from pforte.domain.errors import DomainError, Invalid
 from pforte.domain.ids import SYSTEM_TENANT
-from pforte.domain.users import UserSpec
+from pforte.domain.users import SEARCH_MAX, UserFilter, UserSpec
 from pforte.services import guide as guide_service
 from pforte.services import roles as role_service
 from pforte.services import tenants as tenant_service
@@ -77,8 +77,12 @@ async def users(request: Request) -> Response:
         else:
             return RedirectResponse(f"{base}/{created.id}", status_code=303)
     cursor = request.query_params.get("cursor")
+    query = request.query_params.get("q", "").strip()[:SEARCH_MAX]
+    wanted = UserFilter(search=query or None)
     try:
-        page = await user_service.list_users(ctx, person.principal, managed, cursor=cursor, limit=PAGE_SIZE)
+        page = await user_service.list_users(
+            ctx, person.principal, managed, cursor=cursor, limit=PAGE_SIZE, wanted=wanted
+        )
     except DomainError as exc:
         return admin.refused(request, ctx, person, exc)
     return admin.render(
@@ -94,7 +98,8 @@ async def users(request: Request) -> Response:
         problem=problem,
         form=form,
         roles=await _roles(ctx, person, managed),
-        next_url=f"{base}?{urlencode({'cursor': page.next})}" if page.next else None,
+        query=query,
+        next_url=f"{base}?{urlencode({'q': query, 'cursor': page.next})}" if page.next else None,
     )
 
 
