@@ -27,7 +27,7 @@ def serve(
         show_bootstrap(settings, created)
     out.print(
         f"Pforte listens on {http_url(settings.host, settings.port)} — "
-        f"admin API console: {settings.public_url}/api/admin/v1/docs",
+        f"admin console: {settings.public_url}/admin/ — API console: {settings.public_url}/api/docs",
         highlight=False,
         soft_wrap=True,
     )

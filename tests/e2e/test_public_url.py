@@ -43,7 +43,9 @@ def test_port_option_sets_the_published_urls(servers: Servers) -> None:
     expected = f"http://127.0.0.1:{port}"  # every interface: the link names the loopback one
     assert published_issuer(server) == f"{expected}/t/system"
     (line,) = [line for line in server.stdout().splitlines() if line.startswith(LISTENING)]
-    assert line == f"{LISTENING}http://0.0.0.0:{port} — admin API console: {expected}/api/admin/v1/docs"
+    assert line == (
+        f"{LISTENING}http://0.0.0.0:{port} — admin console: {expected}/admin/ — API console: {expected}/api/docs"
+    )
     assert f"{expected}/api/admin/v1/tenants" in bootstrap_file(server.workdir).read_text()  # curl hint
     assert ":8000" not in server.stdout() + server.stderr()
 
@@ -53,4 +55,4 @@ def test_an_explicit_public_url_wins(servers: Servers) -> None:
     env = {**base_env(servers.workdir()), "PFORTE_PUBLIC_URL": "https://auth.example.com/"}
     server = start_with(servers, env, ["--port", str(port)], port)
     assert published_issuer(server) == "https://auth.example.com/t/system"
-    assert "admin API console: https://auth.example.com/api/admin/v1/docs" in server.stdout()
+    assert "API console: https://auth.example.com/api/docs" in server.stdout()
