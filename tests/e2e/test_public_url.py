@@ -43,9 +43,8 @@ def test_port_option_sets_the_published_urls(servers: Servers) -> None:
     expected = f"http://127.0.0.1:{port}"  # every interface: the link names the loopback one
     assert published_issuer(server) == f"{expected}/t/system"
     (line,) = [line for line in server.stdout().splitlines() if line.startswith(LISTENING)]
-    assert line == (
-        f"{LISTENING}http://0.0.0.0:{port} — admin console: {expected}/admin/ — API console: {expected}/api/docs"
-    )
+    consoles = f"admin console: {expected}/admin/ — API console: {expected}/api/docs"
+    assert line == f"{LISTENING}http://0.0.0.0:{port} — {consoles}"
     assert f"{expected}/api/admin/v1/tenants" in bootstrap_file(server.workdir).read_text()  # curl hint
     assert ":8000" not in server.stdout() + server.stderr()
 
