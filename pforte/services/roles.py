@@ -79,8 +79,13 @@ def insert_admin_role(session: AsyncSession, tenant: TenantRow) -> RoleRow:
     return row
 
 
-async def existing_role(session: AsyncSession, tenant: TenantRow, name: str) -> RoleRow:
-    row = await RoleRepo(session).get(tenant.id, name)
+async def existing_role(
+    session: AsyncSession, tenant: TenantRow, name: str, *, hold: bool = False
+) -> RoleRow:
+    """The role ``name`` (404 if none). ``hold``: kept from deletion until the transaction ends,
+    for a caller that writes rows referring to it (an assignment must not outlive its role)."""
+    repo = RoleRepo(session)
+    row = await repo.lock(tenant.id, name, shared=True) if hold else await repo.get(tenant.id, name)
     if row is None:
         raise NotFound(f"role {name!r} does not exist in tenant {tenant.slug!r}")
     return row

@@ -151,7 +151,8 @@ async def create_user(
     password_hash = await hash_password(ctx, password) if password is not None else None
     try:
         async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
-            held = [await existing_role(unit.session, unit.tenant, name) for name in dict.fromkeys(roles)]
+            names = dict.fromkeys(roles)
+            held = [await existing_role(unit.session, unit.tenant, name, hold=True) for name in names]
             for role in held:
                 _may_assign(principal, role, unit.tenant.slug)
             row = await insert_user(
@@ -315,7 +316,7 @@ async def add_role(ctx: Context, principal: Principal, tenant_ref: str, ref: str
     """Give the user the role; False if they held it already (nothing changes then)."""
     async with tenant_unit(ctx, principal, tenant_ref, WRITE, shared=True) as unit:
         row = await find_user(unit.session, unit.tenant, ref, lock=True)
-        role = await existing_role(unit.session, unit.tenant, role_name)
+        role = await existing_role(unit.session, unit.tenant, role_name, hold=True)
         _may_assign(principal, role, unit.tenant.slug)
         if not await UserRepo(unit.session).assign(unit.tenant.id, row.id, role.id):
             return False

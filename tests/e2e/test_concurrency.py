@@ -48,7 +48,9 @@ class Pair:
     servers: list[Server]
     admin: dict[str, str]
 
-    def fire(self, requests: list[tuple[str, str, dict[str, Any] | None]]) -> list[httpx.Response]:
+    def fire(
+        self, requests: list[tuple[str, str, dict[str, Any] | None]], headers: dict[str, str] | None = None
+    ) -> list[httpx.Response]:
         """Send every (method, path, json) at once, alternating between the two servers."""
 
         async def run() -> list[httpx.Response]:
@@ -61,7 +63,7 @@ class Pair:
                 return list(
                     await asyncio.gather(
                         *(
-                            clients[i % 2].request(method, path, json=body)
+                            clients[i % 2].request(method, path, json=body, headers=headers)
                             for i, (method, path, body) in enumerate(requests)
                         )
                     )
