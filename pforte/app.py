@@ -6,8 +6,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -26,6 +24,7 @@ from pforte.settings import Settings, load_settings
 from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
+from pforte.web.health import healthz, live, ready
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
 from pforte.web.protocol.cors import CorsMiddleware
@@ -34,20 +33,6 @@ from pforte.web.protocol.form_dispatch import ENDPOINTS, FormDispatch, route
 from pforte.web.protocol.jwks import jwks
 from pforte.web.protocol.responses import protocol_error
 from pforte.web.protocol.userinfo import userinfo
-
-
-def _json(body: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-async def health(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
-    try:
-        async with ctx.db.transaction() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return _json({"status": "unavailable"}, 503)
-    return _json({"status": "ok"})
 
 
 def _protocol_path(request: Request) -> bool:
@@ -81,6 +66,11 @@ async def home(_request: Request) -> Response:
 def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     """Build the app; the database schema must already be migrated (``pforte serve`` does it)."""
     context = ctx or Context.create(settings)
+    operators = [
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
+        Route("/healthz", healthz),
+    ]
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -99,7 +89,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/healthz", health),
+            *operators,
             Route("/favicon.ico", favicon, methods=["GET"]),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/authorize", authorize.authorize, methods=["GET", "POST"]),

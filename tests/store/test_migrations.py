@@ -33,6 +33,7 @@ from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo
 from pforte.store.repos.users import UserRepo
+from pforte.store.revision import code_revisions, database_revision
 from pforte.store.tables import AuthorizationCodeRow, ConsentRow, RevokedTokenRow, SessionRow
 from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot, throwaway_postgres
 
@@ -91,6 +92,25 @@ async def test_models_and_migrations_agree(ctx: Context) -> None:
 async def test_database_is_at_the_head_revision(ctx: Context) -> None:
     assert head_revision() == "0007"
     assert await version(ctx.db) == [head_revision()]
+
+
+async def test_the_readiness_probe_reads_both_revisions_as_alembic_does(ctx: Context) -> None:
+    """``store.revision`` reads the migration files without Alembic: the same head, every
+    revision known, and the database's revision as ``alembic_version`` holds it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert code_revisions().head == head_revision()
+    assert code_revisions().known == {revision.revision for revision in script.walk_revisions()}
+    async with ctx.db.transaction() as session:
+        assert await database_revision(session) == head_revision()
+
+
+async def test_a_database_never_migrated_has_no_revision(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        async with db.transaction() as session:
+            assert await database_revision(session) is None
+    finally:
+        await db.dispose()
 
 
 async def test_upgrade_twice_is_a_no_op(ctx: Context) -> None:
