@@ -34,9 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 import tokens
 
+LOG_OFF = {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"}
+METRICS_ON = {"PFORTE_METRICS_TOKEN": "callgrind-metrics-token-0123456789"}
 SETTINGS = {
     "defaults (access log on, level info)": {},
-    "PFORTE_ACCESS_LOG=false, level warning": {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"},
+    "PFORTE_ACCESS_LOG=false, level warning": LOG_OFF,
+    "defaults + PFORTE_METRICS_TOKEN": METRICS_ON,
+    "access log off + PFORTE_METRICS_TOKEN": {**LOG_OFF, **METRICS_ON},
 }
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,6 +25,7 @@ from pforte.web.admin.app import PREFIX, STATIC, create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
 from pforte.web.health import healthz, live, ready
+from pforte.web.metrics import MetricsEndpoint, RequestMetrics
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
 from pforte.web.protocol.cors import CorsMiddleware
@@ -71,13 +72,18 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         Route("/health/ready", ready, methods=["GET"]),
         Route("/healthz", healthz),
     ]
+    metrics = None
+    if context.counts is not None and settings.metrics_token is not None:
+        metrics = MetricsEndpoint(context, context.counts, settings.metrics_token.get_secret_value())
+        operators.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # What exists now lives as long as the process: keep it out of every future collection.
         gc.collect()
         gc.freeze()
-        async with feed.running(context, run_key_rotation):
+        publishing = contextlib.nullcontext() if metrics is None else metrics.publishing()
+        async with feed.running(context, run_key_rotation), publishing:
             yield
         await context.backchannel.close()
         for throttle in (context.throttle, context.sign_in_throttle, context.address_throttle):
@@ -162,8 +168,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.ctx = context
-    # The form endpoints (the hot path) are answered, and logged, by the dispatcher in front.
-    logged = RequestLogMiddleware(app, enabled=settings.access_log)
+    # The form endpoints (the hot path) are answered, logged and counted by the dispatcher in front.
+    counted = app if context.counts is None else RequestMetrics(app, context.counts)
+    logged = RequestLogMiddleware(counted, enabled=settings.access_log)
     return CorsMiddleware(FormDispatch(logged, context, access_log=settings.access_log), context)
 
 

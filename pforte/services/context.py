@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pforte.domain.clock import Clock, utcnow
 from pforte.domain.outbound import OutboundPolicy
+from pforte.metrics import Counts
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
 from pforte.security.passwords import PasswordHasher
@@ -34,6 +35,7 @@ class Context:
     request_sealer: KeySealer  # pending authorization requests carried by the sign-in form
     backchannel: BackChannel  # logout tokens to clients, in the background
     clock: Clock = utcnow  # every "now" of a request; tests may set it
+    counts: Counts | None = None  # requests and tokens for /metrics; None: PFORTE_METRICS_TOKEN unset
     feed: FeedState = field(default_factory=FeedState)  # the change feed's health (services.feed)
 
     @classmethod
@@ -65,4 +67,5 @@ class Context:
                 parallelism=settings.password_parallelism,
             ),
             clock=clock,
+            counts=Counts() if settings.metrics_token is not None else None,
         )

@@ -1,5 +1,6 @@
-"""Operators' endpoints in process, on SQLite and PostgreSQL: ``/health/live`` and
-``/health/ready`` (and ``/healthz``). A real ``pforte serve`` is in tests/e2e/test_operations.py."""
+"""Operators' endpoints in process, on SQLite and PostgreSQL: ``/health/live``,
+``/health/ready`` (and ``/healthz``), and ``/metrics`` behind ``PFORTE_METRICS_TOKEN``.
+A real ``pforte serve`` (one worker and two) is in tests/e2e/test_operations.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as OPENMETRICS
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
@@ -19,7 +22,7 @@ from pforte.services import feed
 from pforte.services.bootstrap import initialise
 from pforte.services.context import Context
 from pforte.settings import Settings
-from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, throwaway_postgres
+from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, Database, throwaway_postgres
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.anyio
@@ -164,3 +167,91 @@ async def test_not_ready_when_the_database_is_unreachable() -> None:
         healthz = await http.get("/healthz")
         assert (healthz.status_code, healthz.json()) == (503, {"status": "unavailable"})
         assert (await http.get("/health/live")).status_code == 200
+
+
+# metrics --------------------------------------------------------------------------------------
+
+
+async def test_metrics_do_not_exist_without_the_token(settings: Settings) -> None:
+    async with serving(settings, with_feed=False) as http:
+        metrics = await http.get("/metrics", headers=SCRAPE)
+        unknown = await http.get("/no-such-path")
+    assert metrics.status_code == 404
+    assert metrics.headers["content-type"] == unknown.headers["content-type"]
+    assert metrics.json()["type"] == unknown.json()["type"]
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token-0123456789", f"Bearer {METRICS_TOKEN}x", f"Basic {METRICS_TOKEN}", "Bearer"],
+)
+async def test_metrics_refuse_a_scrape_without_the_token(
+    database: Database, authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    async with serving(settings_for(database.url, metrics_token=METRICS_TOKEN), with_feed=False) as http:
+        response = await http.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert "pforte_" not in response.text
+
+
+async def test_metrics_count_token_requests_by_route_template(database: Database) -> None:
+    """N tokens issued: the grant's counter and the token route's counter grow by exactly N; a
+    refused request counts under its status and issues nothing; raw paths never become labels."""
+    credentials = (database.bootstrap.client_id, database.bootstrap.client_secret)
+    async with serving(settings_for(database.url, metrics_token=METRICS_TOKEN)) as http:
+        before = samples((await http.get("/metrics", headers=SCRAPE)).text)
+        issued = 7
+        for _ in range(issued):
+            token = await http.post(
+                "/t/system/token", data={"grant_type": "client_credentials"}, auth=credentials
+            )
+            assert token.status_code == 200, token.text
+        refused = await http.post(
+            "/t/system/token", data={"grant_type": "client_credentials"}, auth=("x", "y")
+        )
+        assert refused.status_code == 401
+        for path in ("/t/demo/no-such-endpoint", "/t/system/jwks", "/t/demo/jwks", "/nowhere/a1b2c3"):
+            await http.get(path)
+        await http.get("/api/admin/v1/tenants/system/clients/", headers={"Authorization": "Bearer x"})
+        scrape = await http.get("/metrics", headers=SCRAPE)
+
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"] == CONTENT_TYPE_PLAIN_0_0_4
+    assert scrape.headers["cache-control"] == "no-store"
+    after = samples(scrape.text)
+
+    def grew(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("pforte_tokens_issued_total", grant_type="client_credentials") == issued
+    token_route = {"method": "POST", "route": "/t/{slug}/token"}
+    assert grew("pforte_http_requests_total", **token_route, status="200") == issued
+    assert grew("pforte_http_requests_total", **token_route, status="401") == 1
+    assert grew("pforte_http_request_duration_seconds_count", **token_route) == issued + 1
+    assert grew("pforte_http_request_duration_seconds_bucket", **token_route, le="+Inf") == issued + 1
+    assert grew("pforte_http_requests_total", method="GET", route="unmatched", status="404") == 2
+    assert grew("pforte_http_requests_total", method="GET", route="/t/{slug}/jwks", status="200") == 1
+    assert grew("pforte_http_requests_total", method="GET", route="/t/{slug}/jwks", status="404") == 1
+    admin = "/api/admin/v1/tenants/{tenant}/clients"
+    assert grew("pforte_http_requests_total", method="GET", route=admin, status="401") == 1
+    assert grew("pforte_cache_requests_total", cache="clients", result="hit") >= issued - 1
+
+    routes = {
+        labels["route"] for (_, labels_set) in after for labels in [dict(labels_set)] if "route" in labels
+    }
+    assert all(route == "unmatched" or route.startswith("/") for route in routes)
+    for raw in ("system", "demo", "a1b2c3", "no-such-endpoint"):
+        assert not any(raw in route for route in routes), routes
+    assert value(after, "pforte_feed_listening") == 1
+    assert 0 <= value(after, "pforte_feed_lag_seconds") < 5
+
+
+async def test_metrics_speak_openmetrics_when_asked(database: Database) -> None:
+    async with serving(settings_for(database.url, metrics_token=METRICS_TOKEN), with_feed=False) as http:
+        response = await http.get("/metrics", headers={**SCRAPE, "Accept": "application/openmetrics-text"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == OPENMETRICS
+    assert response.text.endswith("# EOF\n")
+    assert "pforte_feed_listening 0.0" in response.text.splitlines()
