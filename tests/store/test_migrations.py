@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from pforte.store.repos.tenants import TenantRepo
 from pforte.store.repos.users import UserRepo
 from pforte.store.revision import code_revisions, database_revision
 from pforte.store.tables import AuthorizationCodeRow, ConsentRow, RevokedTokenRow, SessionRow
-from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot, throwaway_postgres
+from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -153,16 +152,6 @@ async def test_fresh_sqlite_file_migrates_from_empty_and_back(tmp_path: Path) ->
             assert await conn.run_sync(schema_diff) == []
     finally:
         await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a new, empty database of the parameter's kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-        return
-    with throwaway_postgres() as url:
-        yield url
 
 
 async def test_credentials_from_before_0007_have_no_creator(empty_database_url: str) -> None:

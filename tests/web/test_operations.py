@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,7 +21,7 @@ from pforte.services import feed
 from pforte.services.bootstrap import initialise
 from pforte.services.context import Context
 from pforte.settings import Settings
-from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, Database, throwaway_postgres
+from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, Database
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.anyio
@@ -116,18 +115,8 @@ async def test_not_ready_while_the_feed_is_not_listening(settings: Settings) -> 
         assert (await http.get("/healthz")).status_code == 200
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def throwaway(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of its own (this test changes its schema's revision)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'pforte.db'}"
-        return
-    with throwaway_postgres() as url:
-        yield url
-
-
-async def test_not_ready_when_the_database_is_behind_the_code(throwaway: str) -> None:
-    settings = settings_for(throwaway)
+async def test_not_ready_when_the_database_is_behind_the_code(empty_database_url: str) -> None:
+    settings = settings_for(empty_database_url)
     ctx = Context.create(settings)
     try:
         assert await initialise(ctx) is not None  # migrated to the head, as `pforte serve` does
