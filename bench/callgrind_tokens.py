@@ -7,7 +7,8 @@ under `valgrind --tool=callgrind --instr-atstart=no`: WARMUP token requests over
 keep-alive connection fill the caches, instrumentation is switched on (`callgrind_control -i
 on`), REQUESTS more are sent, and the counts are dumped (`callgrind_control -d`).
 Ir / REQUESTS is the cost of one request in the whole process — uvicorn, the app, signing, the
-access log and its writer thread included.
+access log and its writer thread included. Each setting runs with ``PFORTE_METRICS_TOKEN`` unset
+and set (the cost of counting for ``/metrics``).
 
     .venv/bin/python bench/callgrind_tokens.py [--requests 500] [--pythonpath OTHER_CHECKOUT]
 
