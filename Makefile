@@ -47,5 +47,5 @@ bench-tokens: install wrk  ## benchmark 2 alone, the token service; e.g. ARGS="-
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
-bench-callgrind: install  ## instructions per token request (valgrind callgrind), defaults and log off
+bench-callgrind: install  ## instructions per token request (valgrind callgrind), defaults and log off, metrics off and on
 	$(BIN)/python bench/callgrind_tokens.py $(ARGS)

@@ -7,7 +7,8 @@ under `valgrind --tool=callgrind --instr-atstart=no`: WARMUP token requests over
 keep-alive connection fill the caches, instrumentation is switched on (`callgrind_control -i
 on`), REQUESTS more are sent, and the counts are dumped (`callgrind_control -d`).
 Ir / REQUESTS is the cost of one request in the whole process — uvicorn, the app, signing, the
-access log and its writer thread included.
+access log and its writer thread included. Each setting runs with ``PFORTE_METRICS_TOKEN`` unset
+and set (the cost of counting for ``/metrics``).
 
     .venv/bin/python bench/callgrind_tokens.py [--requests 500] [--pythonpath OTHER_CHECKOUT]
 
@@ -34,9 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 import tokens
 
+LOG_OFF = {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"}
+METRICS_ON = {"PFORTE_METRICS_TOKEN": "callgrind-metrics-token-0123456789"}
 SETTINGS = {
     "defaults (access log on, level info)": {},
-    "PFORTE_ACCESS_LOG=false, level warning": {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"},
+    "PFORTE_ACCESS_LOG=false, level warning": LOG_OFF,
+    "defaults + PFORTE_METRICS_TOKEN": METRICS_ON,
+    "access log off + PFORTE_METRICS_TOKEN": {**LOG_OFF, **METRICS_ON},
 }
 
 

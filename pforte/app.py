@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import orjson
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -28,6 +26,8 @@ from pforte.web import apis
 from pforte.web.admin.app import create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
+from pforte.web.health import healthz, live, ready
+from pforte.web.metrics import MetricsEndpoint, RequestMetrics
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
 from pforte.web.protocol.cors import CorsMiddleware
@@ -37,20 +37,6 @@ from pforte.web.protocol.jwks import jwks
 from pforte.web.protocol.responses import protocol_error
 from pforte.web.protocol.userinfo import userinfo
 from pforte.web.users_api.app import create_users_app
-
-
-def _json(body: object, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
-
-
-async def health(request: Request) -> Response:
-    ctx: Context = request.app.state.ctx
-    try:
-        async with ctx.db.transaction() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
-        return _json({"status": "unavailable"}, 503)
-    return _json({"status": "ok"})
 
 
 def _protocol_path(request: Request) -> bool:
@@ -84,13 +70,23 @@ async def home(_request: Request) -> Response:
 def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     """Build the app; the database schema must already be migrated (``pforte serve`` does it)."""
     context = ctx or Context.create(settings)
+    operators = [
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
+        Route("/healthz", healthz),
+    ]
+    metrics = None
+    if context.counts is not None and settings.metrics_token is not None:
+        metrics = MetricsEndpoint(context, context.counts, settings.metrics_token.get_secret_value())
+        operators.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # What exists now lives as long as the process: keep it out of every future collection.
         gc.collect()
         gc.freeze()
-        async with feed.running(context, run_key_rotation):
+        publishing = contextlib.nullcontext() if metrics is None else metrics.publishing()
+        async with feed.running(context, run_key_rotation), publishing:
             yield
         await context.backchannel.close()
         for throttle in (context.throttle, context.sign_in_throttle, context.address_throttle):
@@ -102,7 +98,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/", home),
-            Route("/healthz", health),
+            *operators,
             Route("/favicon.ico", favicon, methods=["GET"]),
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/authorize", authorize.authorize, methods=["GET", "POST"]),
@@ -175,8 +171,9 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.ctx = context
-    # The form endpoints (the hot path) are answered, and logged, by the dispatcher in front.
-    logged = RequestLogMiddleware(app, enabled=settings.access_log)
+    # The form endpoints (the hot path) are answered, logged and counted by the dispatcher in front.
+    counted = app if context.counts is None else RequestMetrics(app, context.counts)
+    logged = RequestLogMiddleware(counted, enabled=settings.access_log)
     return CorsMiddleware(FormDispatch(logged, context, access_log=settings.access_log), context)
 
 

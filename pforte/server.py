@@ -6,9 +6,21 @@ that serves carries neither the CLI's nor the migration tool's modules.
 
 Two ASGI servers are supported (``PFORTE_SERVER``): uvicorn (the default, chosen by
 measurement — docs/benchmarks.md) and granian (``pip install 'pforte[granian]'``).
+
+With ``/metrics`` on and several workers, each worker keeps its counts in files of
+prometheus_client's multiprocess mode, and a scrape adds them up (``pforte.metrics``). Their
+directory, ``PROMETHEUS_MULTIPROC_DIR``, is made here — fresh, private (0700), before any worker
+starts, and removed when the server stops — unless the operator set it (then it is theirs:
+used as it is and kept).
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 from pforte.settings import Settings, load_settings
 
@@ -55,9 +67,27 @@ def run_granian(settings: Settings) -> None:
     ).serve()
 
 
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: Settings) -> Iterator[None]:
+    """A private ``PROMETHEUS_MULTIPROC_DIR`` for the workers' metrics, while they run."""
+    if settings.metrics_token is None or settings.workers < 2 or os.environ.get(MULTIPROC_DIR):
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="pforte-metrics-")  # mode 0700, a new name
+    os.environ[MULTIPROC_DIR] = path  # inherited by every worker
+    try:
+        yield
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def main() -> None:
     settings = load_settings()
-    (run_granian if settings.server == "granian" else run_uvicorn)(settings)
+    with metrics_directory(settings):
+        (run_granian if settings.server == "granian" else run_uvicorn)(settings)
 
 
 if __name__ == "__main__":

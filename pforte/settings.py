@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     outbound_allow: str = ""
     # Reverse proxies whose X-Forwarded-For names the client (sign-in throttling per address).
     trusted_proxies: str = ""
+    # Unset (or empty): no ``/metrics``. Set: Prometheus metrics for ``Authorization: Bearer <it>``.
+    metrics_token: SecretStr | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -136,6 +138,19 @@ class Settings(BaseSettings):
     @classmethod
     def _trusted_proxies(cls, value: str) -> str:
         parse_networks(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        token = "" if value is None else value.get_secret_value()
+        if not token:
+            return None
+        # The messages never repeat the value.
+        if len(token) < 16:
+            raise ValueError("must be at least 16 characters")
+        if not all("!" <= c <= "~" for c in token):
+            raise ValueError("must be printable ASCII without spaces (it travels in an HTTP header)")
         return value
 
     @field_validator("log_level")

@@ -78,3 +78,44 @@ def test_a_generated_key_file_is_0600() -> None:
     secret = load_settings().server_secret()
     assert len(secret) >= 64
     assert stat.S_IMODE(Path("pforte.key").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("unset", [None, ""])
+def test_metrics_are_off_without_a_token(monkeypatch: pytest.MonkeyPatch, unset: str | None) -> None:
+    if unset is not None:
+        monkeypatch.setenv("PFORTE_METRICS_TOKEN", unset)
+    assert load_settings().metrics_token is None
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("short-Tok3n", "PFORTE_METRICS_TOKEN: Value error, must be at least 16 characters"),
+        (
+            "a token with spaces in it",
+            "PFORTE_METRICS_TOKEN: Value error, must be printable ASCII without spaces "
+            "(it travels in an HTTP header)",
+        ),
+        (
+            "ein-schlüssel-für-metriken",
+            "PFORTE_METRICS_TOKEN: Value error, must be printable ASCII without spaces "
+            "(it travels in an HTTP header)",
+        ),
+    ],
+)
+def test_a_weak_or_unsendable_metrics_token_is_refused_without_repeating_it(
+    monkeypatch: pytest.MonkeyPatch, token: str, message: str
+) -> None:
+    monkeypatch.setenv("PFORTE_METRICS_TOKEN", token)
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value) == message
+    assert token not in str(refused.value)
+
+
+def test_a_metrics_token_is_kept_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PFORTE_METRICS_TOKEN", "scrape-Token-0123456789")
+    settings = load_settings()
+    assert settings.metrics_token is not None
+    assert settings.metrics_token.get_secret_value() == "scrape-Token-0123456789"
+    assert "scrape-Token" not in repr(settings)

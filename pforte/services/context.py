@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pforte.domain.clock import Clock, utcnow
 from pforte.domain.outbound import OutboundPolicy
+from pforte.metrics import Counts
 from pforte.security.hashing import CredentialHasher, derive_key
 from pforte.security.keys import KeySealer
 from pforte.security.passwords import PasswordHasher
 from pforte.services.backchannel import BackChannel
 from pforte.services.cache import HotCache
+from pforte.services.feed_state import FeedState
 from pforte.services.throttle import AuthThrottle
 from pforte.services.usage import SecretUsage
 from pforte.services.view_loader import ViewLoader
@@ -33,6 +35,8 @@ class Context:
     request_sealer: KeySealer  # pending authorization requests carried by the sign-in form
     backchannel: BackChannel  # logout tokens to clients, in the background
     clock: Clock = utcnow  # every "now" of a request; tests may set it
+    counts: Counts | None = None  # requests and tokens for /metrics; None: PFORTE_METRICS_TOKEN unset
+    feed: FeedState = field(default_factory=FeedState)  # the change feed's health (services.feed)
 
     @classmethod
     def create(cls, settings: Settings, db: Database | None = None, clock: Clock = utcnow) -> Context:
@@ -63,4 +67,5 @@ class Context:
                 parallelism=settings.password_parallelism,
             ),
             clock=clock,
+            counts=Counts() if settings.metrics_token is not None else None,
         )

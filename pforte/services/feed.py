@@ -46,6 +46,7 @@ async def poll_changes(ctx: Context, *, interval: float = POLL_INTERVAL) -> None
     reader = SQLiteFeedReader(ctx.db.url)
     try:
         last = reader.last_seq()
+        ctx.feed.heard()
         while True:
             await asyncio.sleep(interval)
             try:
@@ -56,7 +57,9 @@ async def poll_changes(ctx: Context, *, interval: float = POLL_INTERVAL) -> None
             for seq, kind, tenant_id, subject in rows:
                 ctx.cache.apply_change(Change(kind, tenant_id, subject))
                 last = seq
+            ctx.feed.heard()
     finally:
+        ctx.feed.lost()
         reader.close()
 
 
@@ -69,6 +72,7 @@ async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
             ctx.cache.clear()
         else:
             ctx.cache.apply_change(parsed[1])
+        ctx.feed.heard()
 
     import asyncpg
 
@@ -79,16 +83,20 @@ async def listen_changes(ctx: Context, *, keepalive: float = KEEPALIVE) -> None:
             conn = await asyncpg.connect(dsn, server_settings={"application_name": LISTENER_NAME})
             await conn.add_listener(CHANNEL, on_notify)
             ctx.cache.clear()  # whatever changed before we listened is not in the caches
+            ctx.feed.heard()
             while True:
                 await asyncio.sleep(keepalive)
                 await conn.execute("SELECT 1")
+                ctx.feed.heard()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - any break: forget, reconnect
+            ctx.feed.lost()
             log.warning("change_feed_reconnecting", error=type(exc).__name__)
             ctx.cache.clear()
             await asyncio.sleep(RECONNECT_DELAY)
         finally:
+            ctx.feed.lost()
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(conn.close(), timeout=2)

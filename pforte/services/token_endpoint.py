@@ -7,7 +7,8 @@
     tenant            the issuer path's tenant, from the cache
     authenticate      the client, by the one method it uses (``services.client_authentication``)
     grant allowed     the client is registered for the grant (``unauthorized_client``, §5.2)
-    dispatch          the grant's ``handle()`` (``services.grants``) with its declared parameters
+    dispatch          the grant's ``handle()`` (``services.grants``) with its declared parameters;
+                      a token issued is counted for /metrics (``pforte_tokens_issued_total``)
 
 Web (``web.protocol.form_dispatch``) only turns ASGI into a ``FormRequest`` and the ``Reply``
 into bytes. Adding a grant touches ``services.grants`` only; adding a client authentication
@@ -65,7 +66,10 @@ def grant_allowed(client: ClientView, grant: Grant) -> None:
 
 async def dispatch(ctx: Context, grant: Grant, request: TokenRequest) -> dict[str, Any]:
     try:
-        return await grant.handle(ctx, request)
+        issued = await grant.handle(ctx, request)
     except NoSigningKey:
         log.error("no_signing_key", tenant=request.tenant.slug)
         raise ServerError("no signing key") from None
+    if ctx.counts is not None:
+        ctx.counts.token_issued(grant.GRANT_TYPE)
+    return issued

@@ -9,7 +9,7 @@ Each test gets a database of its own (SQLite file and PostgreSQL), because it ch
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,6 @@ from tests.conftest import (
     audit_events,
     bearer,
     snapshot,
-    throwaway_postgres,
 )
 
 pytestmark = pytest.mark.anyio
@@ -51,27 +50,18 @@ class Fresh:
         return bearer(self.creds.api_key)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'pforte.db'}"
-        return
-    with throwaway_postgres() as url:
-        yield url
-
-
 def fresh_settings(url: str, **extra: object) -> Settings:
     return Settings(database_url=url, secret_key=SECRET_KEY, public_url=PUBLIC_URL, **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-async def fresh(fresh_url: str) -> AsyncIterator[Fresh]:
-    ctx = Context.create(fresh_settings(fresh_url))
+async def fresh(empty_database_url: str) -> AsyncIterator[Fresh]:
+    ctx = Context.create(fresh_settings(empty_database_url))
     creds = await initialise(ctx)
     assert creds is not None
     transport = httpx.ASGITransport(app=create_app(ctx.settings, ctx))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield Fresh(fresh_url, ctx, http, creds)
+        yield Fresh(empty_database_url, ctx, http, creds)
     await ctx.db.dispose()
 
 

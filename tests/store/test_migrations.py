@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +32,9 @@ from pforte.store.engine import Database
 from pforte.store.migrate import alembic_config, upgrade
 from pforte.store.repos.tenants import TenantRepo
 from pforte.store.repos.users import UserRepo
+from pforte.store.revision import code_revisions, database_revision
 from pforte.store.tables import AuthorizationCodeRow, ConsentRow, RevokedTokenRow, SessionRow
-from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot, throwaway_postgres
+from tests.conftest import FAST_PASSWORDS, PUBLIC_URL, SECRET_KEY, make_tenant, snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -93,6 +93,25 @@ async def test_database_is_at_the_head_revision(ctx: Context) -> None:
     assert await version(ctx.db) == [head_revision()]
 
 
+async def test_the_readiness_probe_reads_both_revisions_as_alembic_does(ctx: Context) -> None:
+    """``store.revision`` reads the migration files without Alembic: the same head, every
+    revision known, and the database's revision as ``alembic_version`` holds it."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert code_revisions().head == head_revision()
+    assert code_revisions().known == {revision.revision for revision in script.walk_revisions()}
+    async with ctx.db.transaction() as session:
+        assert await database_revision(session) == head_revision()
+
+
+async def test_a_database_never_migrated_has_no_revision(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    try:
+        async with db.transaction() as session:
+            assert await database_revision(session) is None
+    finally:
+        await db.dispose()
+
+
 async def test_upgrade_twice_is_a_no_op(ctx: Context) -> None:
     await make_tenant(ctx)  # some rows, so that a re-run that recreated tables would show
     before = await snapshot(ctx)
@@ -133,16 +152,6 @@ async def test_fresh_sqlite_file_migrates_from_empty_and_back(tmp_path: Path) ->
             assert await conn.run_sync(schema_diff) == []
     finally:
         await db.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a new, empty database of the parameter's kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
-        return
-    with throwaway_postgres() as url:
-        yield url
 
 
 async def test_credentials_from_before_0007_have_no_creator(empty_database_url: str) -> None:

@@ -39,11 +39,21 @@ class AdminGuard:
             return
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
-            scope = {
+            inner = {
                 **scope,
                 "path": path.rstrip("/") or "/",
                 "raw_path": scope.get("raw_path", b"").rstrip(b"/"),
             }
+            try:
+                await self._guard(inner, receive, send)
+            finally:  # what the router found, for the metrics' route label (web.metrics)
+                for key in ("route", "root_path"):
+                    if key in inner:
+                        scope[key] = inner[key]
+            return
+        await self._guard(scope, receive, send)
+
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
