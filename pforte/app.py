@@ -103,6 +103,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/jwks", jwks, methods=["GET"]),
             Route("/t/{slug}/authorize", authorize.authorize, methods=["GET", "POST"]),
             Route("/t/{slug}/sign-in", authorize.sign_in, methods=["POST"]),
+            Route("/t/{slug}/password", authorize.password, methods=["POST"]),
             Route("/t/{slug}/consent", authorize.consent, methods=["POST"]),
             Route("/t/{slug}/userinfo", userinfo, methods=["GET", "POST"]),
             Route("/t/{slug}/logout", authorize.logout, methods=["GET", "POST"]),

@@ -1,6 +1,6 @@
 """Hostile input at the sign-in pages and userinfo of a real ``pforte serve``, on SQLite and on
-PostgreSQL: ``/authorize`` (query and form), ``/sign-in``, ``/consent``, ``/logout`` and
-``/userinfo``. Every answer is the documented 4xx — or the page (200) or redirect (303) that
+PostgreSQL: ``/authorize`` (query and form), ``/sign-in``, ``/password``, ``/consent``,
+``/logout`` and ``/userinfo``. Every answer is the documented 4xx — or the page (200) or redirect (303) that
 simply ignores what it does not need — never a 5xx, and the server's stdout and stderr hold no
 traceback and no logged crash (checked when the module's server stops). Nothing hostile signs
 anyone in, remembers a consent or ends a session.
@@ -39,13 +39,14 @@ FORM = {"Content-Type": FORM_TYPE.decode()}
 HUGE = "x" * (17 * 1024)  # past the pages' 16 KiB form limit
 AUTHORIZE = f"/t/{TENANT}/authorize"
 SIGN_IN = f"/t/{TENANT}/sign-in"
+NEW_PASSWORD = f"/t/{TENANT}/password"
 CONSENT = f"/t/{TENANT}/consent"
 LOGOUT = f"/t/{TENANT}/logout"
 USERINFO = f"/t/{TENANT}/userinfo"
-PAGES = ("authorize", "sign-in", "consent", "logout", "userinfo")
+PAGES = ("authorize", "sign-in", "password", "consent", "logout", "userinfo")
 # A form posted to a tenant that does not exist: the forms' CSRF check comes first (403); the
 # userinfo request carries no token (401); the others name no tenant (404).
-UNKNOWN_TENANT = {"sign-in": 403, "consent": 403, "userinfo": 401}
+UNKNOWN_TENANT = {"sign-in": 403, "password": 403, "consent": 403, "userinfo": 401}
 
 
 @dataclass
@@ -238,7 +239,7 @@ def test_forged_and_garbled_sign_in_and_consent_forms_sign_no_one_in(target: Tar
     with target.server.http() as http:
         browser = open_sign_in_page(http)
         form = {**browser.fields, "username": USERNAME, "password": "wrong"}
-        for path in (SIGN_IN, CONSENT):
+        for path in (SIGN_IN, NEW_PASSWORD, CONSENT):
             page = path.rsplit("/", 1)[1]
             check(f"{page}: empty body", 403, http.post(path, content=b"", headers=FORM))
             check(f"{page}: JSON", 400, http.post(path, json=form))

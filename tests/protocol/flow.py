@@ -118,7 +118,13 @@ class App:
 
 
 async def make_app(
-    ctx: Context, tenant: str, *, public: bool = False, roles: list[str] | None = None, **fields: Any
+    ctx: Context,
+    tenant: str,
+    *,
+    public: bool = False,
+    roles: list[str] | None = None,
+    must_change_password: bool = False,
+    **fields: Any,
 ) -> App:
     username = f"user-{uuid.uuid4().hex[:6]}"
     user = await user_service.create_user(
@@ -128,6 +134,7 @@ async def make_app(
         UserSpec(username=username, email=f"{username}@example.com", given_name="Ada", family_name="L"),
         password=PASSWORD,
         roles=roles or [],
+        must_change_password=must_change_password,
     )
     client_id = f"web-{uuid.uuid4().hex[:6]}"
     values: dict[str, Any] = {

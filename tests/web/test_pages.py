@@ -35,6 +35,19 @@ def sign_in(**changes: Any) -> dict[str, Any]:
     }
 
 
+def password_change(**changes: Any) -> dict[str, Any]:
+    return {
+        **BASE,
+        "client_name": "Acme Shop",
+        "action": "/t/acme/password",
+        "csrf_token": "csrf-123",
+        "hidden": {**HIDDEN, "change": "sealed-token"},
+        "username": "Ada.Lovelace",
+        "error": None,
+        **changes,
+    }
+
+
 def consent(**changes: Any) -> dict[str, Any]:
     return {
         **BASE,
@@ -56,7 +69,13 @@ def denied(**changes: Any) -> dict[str, Any]:
     return {**BASE, "client_name": "Acme Shop", "continue_url": None, **changes}
 
 
-PAGES = {"sign_in.html": sign_in, "consent.html": consent, "error.html": error, "denied.html": denied}
+PAGES = {
+    "sign_in.html": sign_in,
+    "password_change.html": password_change,
+    "consent.html": consent,
+    "error.html": error,
+    "denied.html": denied,
+}
 
 
 @dataclass
@@ -265,12 +284,121 @@ def test_hidden_values_are_escaped() -> None:
 
 
 def test_names_from_the_caller_are_escaped_everywhere() -> None:
-    names = {"tenant_name": "<b>Acme</b>", "client_name": INJECTION}
+    names = {"tenant_name": "<b>Acme</b>", "client_name": INJECTION, "username": INJECTION}
     for template, context in PAGES.items():
         changes = {k: v for k, v in names.items() if k in CONTEXT[template]}
         html = render(template, locale="de", **context(**changes))
         assert "<script" not in html and "<b>" not in html
         assert "&lt;b&gt;Acme&lt;/b&gt;" in html
+
+
+def test_asking_to_sign_in_again_is_an_alert_but_no_wrong_entry() -> None:
+    doc = page("sign_in.html", "de", error="sign_in.change_expired")
+    assert doc.text("p", role="alert") == [
+        "Bitte melden Sie sich erneut an, um Ihr neues Passwort festzulegen."
+    ]
+    for name in ("username", "password"):
+        (control,) = doc.find("input", name=name)
+        assert "aria-invalid" not in control and control["aria-describedby"] == "sign-in-alert"
+
+
+# password_change.html ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading", "lead", "labels", "hint", "button"),
+    [
+        (
+            "en",
+            "Choose a new password",
+            "You are signing in as Ada.Lovelace. Choose a new password to continue to Acme Shop.",
+            ["New password", "Repeat the new password"],
+            "At least 8 characters, not your current password.",
+            "Save and continue",
+        ),
+        (
+            "de",
+            "Neues Passwort festlegen",
+            "Sie melden sich als Ada.Lovelace an. Legen Sie ein neues Passwort fest, um mit Acme Shop "
+            "fortzufahren.",
+            ["Neues Passwort", "Neues Passwort wiederholen"],
+            "Mindestens 8 Zeichen, nicht Ihr bisheriges Passwort.",
+            "Speichern und fortfahren",
+        ),
+    ],
+)
+def test_password_change_form(
+    locale: str, heading: str, lead: str, labels: list[str], hint: str, button: str
+) -> None:
+    doc = page("password_change.html", locale)
+    assert doc.text("h1") == [heading]
+    assert doc.text("p", **{"class": "lead"}) == [lead]
+    assert doc.find("form") == [{"class": "form", "method": "post", "action": "/t/acme/password"}]
+    assert [a["name"] for a in doc.find("input")] == [
+        "csrf_token",
+        *HIDDEN,
+        "change",
+        "new_password",
+        "new_password_repeat",
+    ]
+    assert {a["name"]: a["value"] for a in doc.find("input", type="hidden")} == {
+        "csrf_token": "csrf-123",
+        **HIDDEN,
+        "change": "sealed-token",
+    }
+    assert doc.find("input", name="new_password") == [
+        {
+            "id": "new-password",
+            "name": "new_password",
+            "type": "password",
+            "autocomplete": "new-password",
+            "minlength": "8",
+            "required": "",
+            "aria-describedby": "new-password-hint",
+            "autofocus": "",
+        }
+    ]
+    assert doc.find("input", name="new_password_repeat") == [
+        {
+            "id": "new-password-repeat",
+            "name": "new_password_repeat",
+            "type": "password",
+            "autocomplete": "new-password",
+            "minlength": "8",
+            "required": "",
+        }
+    ]
+    assert doc.text("label") == labels
+    assert doc.find("label") == [{"for": "new-password"}, {"for": "new-password-repeat"}]
+    assert doc.text("p", id="new-password-hint") == [hint]
+    assert doc.text("button") == [button]
+    assert doc.find("p", role="alert") == [] and not [a for a in doc.find("input") if "aria-invalid" in a]
+    assert "value" not in doc.find("input", name="new_password")[0]  # a password is never filled in
+
+
+@pytest.mark.parametrize(
+    ("error", "invalid", "message"),
+    [
+        ("password_change.mismatch", "new_password_repeat", "The two new passwords are not the same."),
+        (
+            "password_change.rules",
+            "new_password",
+            "The new password must be at least 8 and at most 256 characters long.",
+        ),
+        ("password_change.same", "new_password", "The new password must differ from your current one."),
+    ],
+)
+def test_a_refused_new_password_shows_one_alert_the_field_at_fault_points_at(
+    error: str, invalid: str, message: str
+) -> None:
+    doc = page("password_change.html", error=error)
+    assert doc.find("p", role="alert") == [{"id": "password-change-alert", "class": "alert", "role": "alert"}]
+    assert doc.text("p", role="alert") == [message]
+    new, repeat = doc.find("input", name="new_password")[0], doc.find("input", name="new_password_repeat")[0]
+    assert new["aria-describedby"] == "password-change-alert new-password-hint"
+    assert repeat["aria-describedby"] == "password-change-alert"
+    assert [a["name"] for a in doc.find("input") if a.get("aria-invalid") == "true"] == [invalid]
+    assert "autofocus" not in new and "autofocus" not in repeat
 
 
 # consent.html --------------------------------------------------------------------------------
@@ -452,6 +580,9 @@ def test_render_wants_exactly_the_declared_context() -> None:
         ("sign_in.html", {"hidden": {"csrf_token": "forged"}}),
         ("consent.html", {"hidden": {"decision": "allow"}}),
         ("sign_in.html", {"error": "sign_in.unknown_user"}),
+        ("sign_in.html", {"error": "password_change.same"}),
+        ("password_change.html", {"error": "sign_in.failed"}),
+        ("password_change.html", {"hidden": {"new_password": "x"}}),
         ("error.html", {"title_key": "sign_in.failed"}),
     ],
 )

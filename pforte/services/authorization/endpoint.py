@@ -12,12 +12,13 @@
                      (``prompt=none``: ``consent_required``); ``prompt=consent`` always asks
     code             issued, and the browser sent back with it
 
-``sign_in`` and ``consent`` take the forms those pages post and continue the same pipeline.
+``consent`` takes the form its page posts and continues the same pipeline; the sign-in form
+(``sign_in``) and the new-password form (``password_change``) continue it through
+``start_session``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -57,7 +58,7 @@ from pforte.services.views import TenantView
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.sessions import ConsentRepo
 from pforte.store.repos.tenants import TenantRepo
-from pforte.store.tables import ConsentRow
+from pforte.store.tables import ConsentRow, UserRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,73 +102,52 @@ async def authorize(ctx: Context, slug: str, params: Mapping[str, str], browser:
     # What the forms carry is sealed: it must fit (the recognised parameters only; a request
     # whose own values are that long is refused here, not after the password).
     found = replace(found, params=requests.recognised(found.params))
-    if (
-        len(pending.seal(ctx.request_sealer, found.params, slug=slug, csrf=browser.csrf, now=now))
-        > pending.MAX_SEALED
-    ):
+    if len(sealed_request(ctx, found, browser, now)) > pending.MAX_SEALED:
         return found.error(InvalidRequest("the authorization request is too large"))
     signed_in = await sessions.current(ctx, found.tenant, browser.session_cookie, now)
     if signed_in is None or _must_sign_in(request, signed_in, now):
         if "none" in request.prompt:
             return found.error(LoginRequired("the user is not signed in"))
-        return _sign_in_page(ctx, found, request, browser, now)
+        return sign_in_page(ctx, found, request, browser, now)
     return await _after_sign_in(ctx, found, request, signed_in, browser, now, asked_consent=False)
-
-
-async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Browser) -> Answer:
-    """The sign-in form: check it, the credentials, then continue the authorization."""
-    now = ctx.clock()
-    resumed = await _resume(ctx, slug, form, browser, now)
-    if not isinstance(resumed, tuple):
-        return Answer(resumed)
-    found, request = resumed
-    username, password = form.get("username", ""), form.get("password", "")
-    account, address = sessions.throttle_keys(username, browser.address)
-    blocked = ctx.sign_in_throttle.blocked(slug, account) or ctx.address_throttle.blocked(slug, address)
-    if blocked is not None:
-        return Answer(
-            _sign_in_page(ctx, found, request, browser, now, username, "sign_in.throttled", blocked)
-        )
-    user = await sessions.check_password(ctx, found.tenant, username, password)
-    if user is None:
-        verdicts = [
-            await ctx.sign_in_throttle.failed(slug, account),
-            await ctx.address_throttle.failed(slug, address),
-        ]
-        await _audit_failure(ctx, found.tenant, username)
-        retry = max((v.retry_after for v in verdicts if v.retry_after is not None), default=None)
-        if retry is not None:
-            return Answer(
-                _sign_in_page(ctx, found, request, browser, now, username, "sign_in.throttled", retry)
-            )
-        delay = max(v.delay for v in verdicts)
-        if delay:
-            await asyncio.sleep(delay)
-        return Answer(_sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))
-    cookie, _ = await sessions.start(ctx, found.tenant, user, now, replaces=browser.session_cookie)
-    signed_in = await sessions.current(ctx, found.tenant, cookie, now)
-    if signed_in is None:  # disabled or deleted in the meantime
-        return Answer(_sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))
-    outcome = await _after_sign_in(ctx, found, request, signed_in, browser, now, asked_consent=False)
-    return Answer(outcome, session_cookie=cookie)
 
 
 async def consent(ctx: Context, slug: str, form: Mapping[str, str], browser: Browser) -> Outcome:
     """The consent form: allow (maybe remembered) or deny."""
     now = ctx.clock()
-    resumed = await _resume(ctx, slug, form, browser, now)
+    resumed = await resume(ctx, slug, form, browser, now)
     if not isinstance(resumed, tuple):
         return resumed
     found, request = resumed
     signed_in = await sessions.current(ctx, found.tenant, browser.session_cookie, now)
     if signed_in is None:
-        return _sign_in_page(ctx, found, request, browser, now)
+        return sign_in_page(ctx, found, request, browser, now)
     if form.get("decision") != "allow":
         return found.error(AccessDenied("the user denied the request"))
     scopes = _scopes(found, request, signed_in)
     if form.get("remember") == "yes" and found.client.allow_remember_consent:
         await _remember(ctx, found, signed_in, scopes, now)
     return await _after_sign_in(ctx, found, request, signed_in, browser, now, asked_consent=True)
+
+
+async def start_session(
+    ctx: Context,
+    found: Authorizing,
+    request: AuthorizationRequest,
+    user: UserRow,
+    browser: Browser,
+    now: datetime,
+    *,
+    username: str,
+) -> Answer:
+    """A new session for ``user``, whose password was checked just now, and the authorization
+    continued (consent or the code); ``username`` as typed, for the form if the user is gone."""
+    cookie, _ = await sessions.start(ctx, found.tenant, user, now, replaces=browser.session_cookie)
+    signed_in = await sessions.current(ctx, found.tenant, cookie, now)
+    if signed_in is None:  # disabled or deleted in the meantime
+        return Answer(sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))
+    outcome = await _after_sign_in(ctx, found, request, signed_in, browser, now, asked_consent=False)
+    return Answer(outcome, session_cookie=cookie)
 
 
 # --- the steps ----------------------------------------------------------------------------------
@@ -221,7 +201,12 @@ def _must_sign_in(request: AuthorizationRequest, signed_in: SignedIn, now: datet
     return request.max_age is not None and (now - signed_in.auth_time).total_seconds() > request.max_age
 
 
-def _sign_in_page(
+def sealed_request(ctx: Context, found: Authorizing, browser: Browser, now: datetime) -> str:
+    """The pending request as the pages' forms carry it (``pending``), sealed anew for each page."""
+    return pending.seal(ctx.request_sealer, found.params, slug=found.tenant.slug, csrf=browser.csrf, now=now)
+
+
+def sign_in_page(
     ctx: Context,
     found: Authorizing,
     request: AuthorizationRequest,
@@ -232,13 +217,10 @@ def _sign_in_page(
     retry_after: int | None = None,
 ) -> SignInPage:
     # The form's answer continues after the sign-in step (prompt=login and max_age are met by it).
-    sealed = pending.seal(
-        ctx.request_sealer, found.params, slug=found.tenant.slug, csrf=browser.csrf, now=now
-    )
     return SignInPage(
         tenant_name=found.tenant_name,
         client_name=found.client_name,
-        pending=sealed,
+        pending=sealed_request(ctx, found, browser, now),
         username=username if username is not None else (request.login_hint or ""),
         ui_locales=request.ui_locales,
         redirect_origin=origin_of(found.redirect_uri),
@@ -248,7 +230,7 @@ def _sign_in_page(
     )
 
 
-async def _resume(
+async def resume(
     ctx: Context, slug: str, form: Mapping[str, str], browser: Browser, now: datetime
 ) -> tuple[Authorizing, AuthorizationRequest] | Outcome:
     if not pending.same_token(form.get("csrf_token"), browser.csrf):
@@ -302,13 +284,10 @@ async def _after_sign_in(
         if "consent" in request.prompt or not set(scopes) <= remembered:
             if "none" in request.prompt:
                 return found.error(ConsentRequired("the user has not consented"))
-            sealed = pending.seal(
-                ctx.request_sealer, found.params, slug=found.tenant.slug, csrf=browser.csrf, now=now
-            )
             return ConsentPage(
                 found.tenant_name,
                 found.client_name,
-                sealed,
+                sealed_request(ctx, found, browser, now),
                 scopes,
                 client.allow_remember_consent,
                 request.ui_locales,
@@ -359,16 +338,5 @@ async def _remember(
             tenant_id=found.tenant.id,
             actor=Actor(kind="user", id=str(signed_in.user_id), tenant=found.tenant.slug),
             event=Event(EventName.CONSENT_GIVEN, "consent", found.client.client_id, {"scopes": list(scopes)}),
-            publish=False,
-        )
-
-
-async def _audit_failure(ctx: Context, tenant: TenantView, username: str) -> None:
-    async with ctx.db.transaction() as session:
-        audit.record(
-            session,
-            tenant_id=tenant.id,
-            actor=Actor(kind="anonymous", id="-", tenant=tenant.slug),
-            event=Event(EventName.USER_SIGN_IN_FAILED, "user", username[:200], {}),
             publish=False,
         )

@@ -37,6 +37,22 @@ class SignInPage:
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordChangePage:
+    """The password was right, but the user must choose a new one before a session starts
+    (Keycloak's UPDATE_PASSWORD required action)."""
+
+    tenant_name: str
+    client_name: str
+    pending: str  # the sealed request, as the sign-in form carries it
+    change: str  # the sealed password-change token (``password_change.PURPOSE``)
+    username: str  # who is choosing (shown, never a field)
+    ui_locales: tuple[str, ...]
+    redirect_origin: str
+    error: str | None = None  # a message key: "password_change.mismatch" …
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentPage:
     tenant_name: str
     client_name: str
@@ -57,7 +73,7 @@ class DeniedPage:
     ui_locales: tuple[str, ...]
 
 
-Outcome = ErrorPage | Redirect | SignInPage | ConsentPage | DeniedPage
+Outcome = ErrorPage | Redirect | SignInPage | PasswordChangePage | ConsentPage | DeniedPage
 
 
 @dataclass(frozen=True, slots=True)

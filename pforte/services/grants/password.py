@@ -4,8 +4,10 @@
 unless a client has ``allowRopc`` *and* the ``password`` grant (the client rules enforce both
 together), it is never advertised in discovery, and every use is audited. The user is checked
 as at the sign-in page — one ``invalid_grant`` for every failure, after the same argon2 work,
-throttled per account — and ``restrictToRole`` applies. The tokens are those of the code flow
-(no nonce in the ID token: there was no authorization request).
+throttled per account — and ``restrictToRole`` applies. A user who must change their password
+(``mustChangePassword``) gets ``invalid_grant`` saying so until they have, at the sign-in page.
+The tokens are those of the code flow (no nonce in the ID token: there was no authorization
+request).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from pforte.services.views import KeyView, TenantView
 GRANT_TYPE = PASSWORD
 PARAMETERS = frozenset({"username", "password", "scope"})
 INVALID = "the username or password is not valid"
+# Keycloak: "Account is not fully set up". The password was right: no failure is counted.
+MUST_CHANGE = "the user must change their password at the sign-in page first"
 
 
 class Storage(Protocol):
@@ -56,6 +60,8 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
         if verdict.delay:
             await asyncio.sleep(verdict.delay)
         raise InvalidGrant(INVALID)
+    if user.must_change_password:  # a new password is chosen at a page, never through a client
+        raise InvalidGrant(MUST_CHANGE)
     async with ctx.db.transaction() as session:
         grantee = await user_tokens.grantee(ctx, session, request, key, user.id)
         if grantee is None:  # disabled or deleted since the password was checked

@@ -23,9 +23,18 @@ sign_in.html
     ``csrf_token: str``
     ``hidden: dict[str, str]`` — further form fields, each an ``<input type="hidden">``
     ``username: str`` — the prefill ("" for none)
-    ``error: str | None`` — None or "sign_in.failed" (one neutral message for every cause)
+    ``error: str | None`` — None, "sign_in.failed" (one neutral message for every cause) or
+    "sign_in.change_expired" (the new-password form's token was no good: sign in again)
     ``retry_after: int | None`` — seconds to wait when throttled ("sign_in.throttled")
     Posts ``username``, ``password``, ``csrf_token`` and the hidden fields.
+
+password_change.html
+    ``client_name``, ``action``, ``csrf_token``, ``hidden`` as above (``hidden`` carries the
+    pending request and the sealed ``change`` token)
+    ``username: str`` — who is choosing a new password (shown, not a field)
+    ``error: str | None`` — None or one of ``PASSWORD_CHANGE_ERRORS`` ("password_change.rules",
+    "password_change.mismatch", "password_change.same"); its field is marked invalid
+    Posts ``new_password``, ``new_password_repeat``, ``csrf_token`` and the hidden fields.
 
 consent.html
     ``client_name``, ``action``, ``csrf_token``, ``hidden`` as above

@@ -23,6 +23,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sign_in.failed": "Invalid username or password.",
         "sign_in.throttled": "Too many sign-in attempts. Please try again in {seconds} seconds.",
         "sign_in.throttled.one": "Too many sign-in attempts. Please try again in 1 second.",
+        "sign_in.change_expired": "Please sign in again to choose your new password.",
+        # password_change.html
+        "password_change.title": "Choose a new password",
+        "password_change.lead": (
+            "You are signing in as {name}. Choose a new password to continue to {client}."
+        ),
+        "password_change.new": "New password",
+        "password_change.hint": "At least 8 characters, not your current password.",
+        "password_change.repeat": "Repeat the new password",
+        "password_change.submit": "Save and continue",
+        "password_change.rules": "The new password must be at least 8 and at most 256 characters long.",
+        "password_change.mismatch": "The two new passwords are not the same.",
+        "password_change.same": "The new password must differ from your current one.",
         # consent.html
         "consent.title": "Allow access",
         "consent.heading": "{client} wants to access your account",
@@ -115,6 +128,19 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Zu viele Anmeldeversuche. Bitte versuchen Sie es in {seconds} Sekunden erneut."
         ),
         "sign_in.throttled.one": "Zu viele Anmeldeversuche. Bitte versuchen Sie es in 1 Sekunde erneut.",
+        "sign_in.change_expired": "Bitte melden Sie sich erneut an, um Ihr neues Passwort festzulegen.",
+        # password_change.html
+        "password_change.title": "Neues Passwort festlegen",
+        "password_change.lead": (
+            "Sie melden sich als {name} an. Legen Sie ein neues Passwort fest, um mit {client} fortzufahren."
+        ),
+        "password_change.new": "Neues Passwort",
+        "password_change.hint": "Mindestens 8 Zeichen, nicht Ihr bisheriges Passwort.",
+        "password_change.repeat": "Neues Passwort wiederholen",
+        "password_change.submit": "Speichern und fortfahren",
+        "password_change.rules": "Das neue Passwort muss mindestens 8 und höchstens 256 Zeichen lang sein.",
+        "password_change.mismatch": "Die beiden neuen Passwörter stimmen nicht überein.",
+        "password_change.same": "Das neue Passwort muss sich von Ihrem bisherigen unterscheiden.",
         # consent.html
         "consent.title": "Zugriff erlauben",
         "consent.heading": "{client} möchte auf Ihr Konto zugreifen",

@@ -24,6 +24,8 @@ BASE_CONTEXT = frozenset({"static_base", "switch_locale_urls", "tenant_name"})
 CONTEXT: dict[str, frozenset[str]] = {
     "sign_in.html": BASE_CONTEXT
     | {"client_name", "action", "csrf_token", "hidden", "username", "error", "retry_after"},
+    "password_change.html": BASE_CONTEXT
+    | {"client_name", "action", "csrf_token", "hidden", "username", "error"},
     "consent.html": BASE_CONTEXT
     | {"client_name", "action", "csrf_token", "hidden", "scopes", "allow_remember"},
     "error.html": BASE_CONTEXT | {"status", "title_key", "detail"},
@@ -35,13 +37,20 @@ CONTEXT: dict[str, frozenset[str]] = {
 }
 
 # the names the forms post themselves; ``hidden`` must not shadow them
-FORM_FIELDS = frozenset({"csrf_token", "username", "password", "decision", "remember"})
+FORM_FIELDS = frozenset(
+    {"csrf_token", "username", "password", "new_password", "new_password_repeat", "decision", "remember"}
+)
 
 # what account.html accepts as ``notice``
 ACCOUNT_NOTICES = frozenset({None, "account.withdrawn", "account.nothing_withdrawn"})
 
 # the message keys sign_in.html accepts as ``error``
-SIGN_IN_ERRORS = frozenset({"sign_in.failed"})
+SIGN_IN_ERRORS = frozenset({"sign_in.failed", "sign_in.change_expired"})
+
+# the message keys password_change.html accepts as ``error``
+PASSWORD_CHANGE_ERRORS = frozenset(
+    {"password_change.rules", "password_change.mismatch", "password_change.same"}
+)
 
 
 def translate(key: str, *, locale: str, **params: object) -> str:
@@ -100,6 +109,12 @@ def _check(template: str, context: Mapping[str, object]) -> None:
         raise ValueError(f"hidden must not carry the form's own fields {sorted(shadowed)}")
     if template == "sign_in.html" and context["error"] is not None and context["error"] not in SIGN_IN_ERRORS:
         raise ValueError(f"sign-in error must be None or one of {sorted(SIGN_IN_ERRORS)}")
+    if (
+        template == "password_change.html"
+        and context["error"] is not None
+        and context["error"] not in PASSWORD_CHANGE_ERRORS
+    ):
+        raise ValueError(f"password-change error must be None or one of {sorted(PASSWORD_CHANGE_ERRORS)}")
     if template == "account.html" and context["notice"] not in ACCOUNT_NOTICES:
         raise ValueError(f"notice must be one of {sorted(map(str, ACCOUNT_NOTICES))}")
     if template == "error.html" and context["title_key"] not in ERROR_TITLE_KEYS:

@@ -7,7 +7,7 @@ at the client, RFC 9110 §15.4.4). Cookies: ``pforte_session`` (the sign-in sess
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -15,8 +15,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from pforte.observability import set_tenant
 from pforte.services import sessions
-from pforte.services.authorization import endpoint
+from pforte.services.authorization import endpoint, password_change
 from pforte.services.authorization import logout as logout_service
+from pforte.services.authorization import sign_in as sign_in_service
+from pforte.services.authorization.endpoint import Browser
 from pforte.services.authorization.outcomes import (
     Answer,
     ConsentPage,
@@ -25,6 +27,7 @@ from pforte.services.authorization.outcomes import (
     LogoutOutcome,
     LogoutPage,
     Outcome,
+    PasswordChangePage,
     Redirect,
     SignedOutPage,
     SignInPage,
@@ -40,9 +43,11 @@ from pforte.web.pages.http import (
     read_params,
     set_cookie,
 )
+from pforte.web.pages.render import SIGN_IN_ERRORS
 from pforte.web.pages.scopes import describe
 
 STATIC_BASE = "/static"
+SignInForm = Callable[[Context, str, Mapping[str, str], Browser], Awaitable[Answer]]
 
 
 async def authorize(request: Request) -> Response:
@@ -58,6 +63,16 @@ async def authorize(request: Request) -> Response:
 
 
 async def sign_in(request: Request) -> Response:
+    return await _signing_in(request, sign_in_service.sign_in)
+
+
+async def password(request: Request) -> Response:
+    """The new-password form of a user who must change theirs (``services…password_change``)."""
+    return await _signing_in(request, password_change.change_password)
+
+
+async def _signing_in(request: Request, service: SignInForm) -> Response:
+    """A form that may start a session: parse, call ``service``, render, set the cookie."""
     ctx, slug = request.app.state.ctx, request.path_params["slug"]
     set_tenant(slug)
     try:
@@ -65,7 +80,7 @@ async def sign_in(request: Request) -> Response:
     except BadForm as exc:
         return _page(request, ctx, slug, {}, ErrorPage(400, "error.invalid_request", str(exc)))
     browser, new_csrf = browser_of(request, ctx)
-    answer: Answer = await endpoint.sign_in(ctx, slug, form, browser)
+    answer = await service(ctx, slug, form, browser)
     response = _page(request, ctx, slug, {}, answer.outcome, csrf=browser.csrf, new_csrf=new_csrf)
     if answer.session_cookie is not None:
         set_cookie(
@@ -185,23 +200,37 @@ def _page(
             **common,
         )
         return HTMLResponse(html, status_code=403, headers=headers)
+    headers = page_headers(outcome.redirect_origin)
     # The forms post back the CSRF token their request was sealed to (the cookie's, made now on
     # a first visit).
-    token = csrf
-    headers = page_headers(outcome.redirect_origin)
+    form = {
+        **common,
+        "tenant_name": outcome.tenant_name,
+        "client_name": outcome.client_name,
+        "csrf_token": csrf,
+        "hidden": {"request": outcome.pending},
+    }
+    status = 200
     if isinstance(outcome, SignInPage):
         html = render(
             "sign_in.html",
             locale=locale,
-            tenant_name=outcome.tenant_name,
-            client_name=outcome.client_name,
             action=f"/t/{slug}/sign-in",
-            csrf_token=token,
-            hidden={"request": outcome.pending},
             username=outcome.username,
-            error=outcome.error if outcome.error == "sign_in.failed" else None,
+            error=outcome.error if outcome.error in SIGN_IN_ERRORS else None,
             retry_after=outcome.retry_after,
-            **common,
+            **form,
+        )
+        status = outcome.status
+    elif isinstance(outcome, PasswordChangePage):
+        form["hidden"] = {"request": outcome.pending, "change": outcome.change}
+        html = render(
+            "password_change.html",
+            locale=locale,
+            action=f"/t/{slug}/password",
+            username=outcome.username,
+            error=outcome.error,
+            **form,
         )
         status = outcome.status
     else:
@@ -209,16 +238,11 @@ def _page(
         html = render(
             "consent.html",
             locale=locale,
-            tenant_name=outcome.tenant_name,
-            client_name=outcome.client_name,
             action=f"/t/{slug}/consent",
-            csrf_token=token,
-            hidden={"request": outcome.pending},
             scopes=[(s, describe(s, locale)) for s in outcome.scopes],
             allow_remember=outcome.allow_remember,
-            **common,
+            **form,
         )
-        status = 200
     response = HTMLResponse(html, status_code=status, headers=headers)
     if new_csrf is not None:
         set_cookie(response, ctx, f"/t/{slug}", CSRF_COOKIE, new_csrf, None)
