@@ -387,3 +387,20 @@ async def test_a_users_access_token_ends_with_the_user(
     assert (await client.post(f"{app.base}/introspect", data={"token": token}, auth=auth)).json() == {
         "active": False
     }
+
+
+async def test_the_language_switch_of_a_page_shown_after_a_post_asks_authorize_again(
+    client: httpx.AsyncClient, ctx: Context, tenant: str
+) -> None:
+    """The sign-in form's answer (a failed sign-in) is a POST's page: its language links cannot
+    add ``ui_locales`` to the POST-only route; they lead to /authorize with the same request."""
+    app = await make_app(ctx, tenant)
+    params = app.authorize_params()
+    failed = await app.sign_in(client, params, password="not the password")
+    assert failed.status_code == 200
+    links = dict(re.findall(r'<a href="([^"]+)" hreflang="(en|de)"', failed.text))
+    german = html.unescape(next(href for href, lang in links.items() if lang == "de"))
+    assert german.startswith(f"/t/{tenant}/authorize?")
+    assert query_of(german) == {**params, "ui_locales": "de"}
+    page = await client.get(german)
+    assert page.status_code == 200 and 'lang="de"' in page.text and "Anmelden" in page.text

@@ -227,6 +227,7 @@ def sign_in_page(
         error=error,
         retry_after=retry_after,
         status=429 if error == "sign_in.throttled" else 200,
+        params=tuple(found.params.items()),
     )
 
 
@@ -292,6 +293,7 @@ async def _after_sign_in(
                 client.allow_remember_consent,
                 request.ui_locales,
                 origin_of(found.redirect_uri),
+                params=tuple(found.params.items()),
             )
     code = await codes.issue(
         ctx,

@@ -34,6 +34,9 @@ class SignInPage:
     error: str | None = None  # a message key: one neutral message for every failure
     retry_after: int | None = None
     status: int = 200
+    # The request as /authorize received it: a page shown after a POST links its language switch
+    # there (the POST-only routes have no GET to add ``ui_locales`` to).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,9 @@ class PasswordChangePage:
     redirect_origin: str
     error: str | None = None  # a message key: "password_change.mismatch" …
     status: int = 200
+    # The request as /authorize received it: a page shown after a POST links its language switch
+    # there (the POST-only routes have no GET to add ``ui_locales`` to).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +67,9 @@ class ConsentPage:
     allow_remember: bool
     ui_locales: tuple[str, ...]
     redirect_origin: str
+    # The request as /authorize received it: a page shown after a POST links its language switch
+    # there (the POST-only routes have no GET to add ``ui_locales`` to).
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ def _page(
         redirect_origin=origin_of(found.redirect_uri),
         error=error,
         status=200 if error is None else 422,
+        params=tuple(found.params.items()),
     )
 
 

@@ -201,6 +201,8 @@ def _page(
         )
         return HTMLResponse(html, status_code=403, headers=headers)
     headers = page_headers(outcome.redirect_origin)
+    if not params and outcome.params:  # shown after a POST: switch by asking /authorize again
+        common["switch_locale_urls"] = _switch_urls(slug, dict(outcome.params))
     # The forms post back the CSRF token their request was sealed to (the cookie's, made now on
     # a first visit).
     form = {
