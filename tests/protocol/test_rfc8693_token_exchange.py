@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
+from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from pforte.app import create_app
 from pforte.domain.clients import TOKEN_EXCHANGE
 from pforte.domain.users import UserSpec
 from pforte.services import roles as role_service
@@ -26,6 +29,7 @@ from tests.protocol.oauth import (
     ADMIN,
     AUDIENCE,
     FORM,
+    PUBLIC_URL,
     App,
     admin_patch,
     assert_invalid_client,
@@ -534,3 +538,34 @@ async def test_restrict_to_role_applies(s: Setting, ctx: Context) -> None:
     assert await refused(s, 400, "invalid_grant") == "the user may not use this client"
     staff = await s.user(roles=["staff"])
     assert (await s.exchange(requested_subject=staff)).status_code == 200
+
+
+# --- interop -----------------------------------------------------------------------------------------
+
+
+async def test_authlib_exchanges_at_the_endpoint_discovery_names(s: Setting, ctx: Context) -> None:
+    """Authlib's OAuth 2.0 client, knowing nothing of Pforte: discovery, then client credentials,
+    then the exchange as an extension grant (RFC 6749 §4.5) with client_secret_basic."""
+    # Authlib runs on httpx2 (as in tests/e2e/test_interop.py): its own ASGI transport.
+    transport = httpx2.ASGITransport(app=create_app(ctx.settings, ctx))
+    async with AsyncOAuth2Client(
+        "imp", s.imp.secret, transport=transport, token_endpoint_auth_method="client_secret_basic"
+    ) as oauth:
+        discovery = f"{PUBLIC_URL}/t/{s.tenant}/.well-known/openid-configuration"
+        metadata = (await oauth.request("GET", discovery, withhold_token=True)).json()
+        assert TOKEN_EXCHANGE in metadata["grant_types_supported"]
+        endpoint = metadata["token_endpoint"]
+        subject = await oauth.fetch_token(
+            endpoint, grant_type="client_credentials", scope="users:impersonate clients:read"
+        )
+        exchanged = await oauth.fetch_token(
+            endpoint,
+            grant_type=TOKEN_EXCHANGE,
+            subject_token=subject["access_token"],
+            subject_token_type=ACCESS_TOKEN_TYPE,
+            requested_subject=s.username,
+        )
+    assert exchanged["issued_token_type"] == ACCESS_TOKEN_TYPE
+    assert exchanged["scope"] == "clients:read" and "refresh_token" not in exchanged
+    claims = claims_of(exchanged["access_token"])
+    assert (claims["sub"], claims["act"]) == (s.user_id, {"sub": "imp"})
