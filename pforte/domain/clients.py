@@ -141,6 +141,9 @@ def validate(spec: ClientSpec, *, tenant_slug: str) -> ClientSpec:
 def _check_flags(spec: ClientSpec, grants: list[str]) -> None:
     if spec.is_public and CLIENT_CREDENTIALS in grants:
         raise Invalid("allowedGrantTypes", "client_credentials needs a confidential client")
+    if spec.is_public and TOKEN_EXCHANGE in grants:
+        # Impersonation (RFC 8693) trades a client-credentials token: a public client has none.
+        raise Invalid("allowedGrantTypes", "token exchange needs a confidential client")
     if spec.is_public and spec.allow_no_pkce:
         raise Invalid("allowNoPkce", "a public client (requireClientSecret: false) must use PKCE")
     if PASSWORD in grants and not spec.allow_ropc:

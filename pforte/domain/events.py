@@ -36,6 +36,7 @@ class EventName(StrEnum):
     AUTHORIZATION_CODE_REUSED = "authorization_code.reused"
     REFRESH_TOKEN_REUSED = "refresh_token.reused"
     PASSWORD_GRANT_USED = "password_grant.used"
+    USER_IMPERSONATED = "user.impersonated"
     CONSENT_GIVEN = "consent.given"
     CONSENT_WITHDRAWN = "consent.withdrawn"
     ROLE_CREATED = "role.created"

@@ -23,7 +23,8 @@ from pforte.store.repos.sessions import RefreshTokenRepo
 from pforte.store.repos.users import UserRepo
 
 INACTIVE: dict[str, Any] = {"active": False}
-CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti")
+# ``act``: the client acting as the user in an impersonation token (RFC 8693 §4.1, "act").
+CLAIMS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "act")
 
 
 @form_endpoint

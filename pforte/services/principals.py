@@ -4,7 +4,9 @@ An access token (DESIGN.md §5) names its tenant by ``iss``; it is accepted only
 for that tenant (``services.tokens``: typ, kid of that tenant, algorithm of the stored key,
 signature, iss, aud, exp, jti not revoked, client present and enabled). It grants the
 permissions among its ``scope`` that its client still holds — ``tenants:admin`` only from the
-``system`` tenant.
+``system`` tenant. A user's token — the code flow's, or an impersonation token whose ``act``
+names the client (RFC 8693) — is live only while its user is enabled (``services.tokens``), and
+its scope never held more than the user's roles allowed when it was issued (DESIGN §6).
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ async def authenticate_access_token(ctx: Context, value: str) -> Principal:
     if live.tenant.slug != SYSTEM_TENANT:
         held -= {permissions.TENANTS_ADMIN}
     client_id = live.client.client_id
-    actor = Actor(kind="client", id=client_id, tenant=live.tenant.slug, client_id=client_id)
+    # A user's token (``roles``: the code flow's, or an impersonation token, RFC 8693) acts as the
+    # user through its client, as the admin console does; its audit events name both.
+    kind, actor_id = ("user", str(live.claims["sub"])) if "roles" in live.claims else ("client", client_id)
+    actor = Actor(kind=kind, id=actor_id, tenant=live.tenant.slug, client_id=client_id)
     return Principal(tenant_slug=live.tenant.slug, client_id=client_id, permissions=held, actor=actor)
 
 

@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 
 from pforte.domain import permissions
-from pforte.domain.clients import MAX_ACCESS_TOKEN_LIFETIME, MAX_LIFETIME, ClientSpec, validate
+from pforte.domain.clients import (
+    MAX_ACCESS_TOKEN_LIFETIME,
+    MAX_LIFETIME,
+    TOKEN_EXCHANGE,
+    ClientSpec,
+    validate,
+)
 from pforte.domain.errors import Invalid
 
 CODE = "authorization_code"
@@ -63,6 +69,11 @@ def test_a_public_pkce_client_passes() -> None:
             "client_credentials needs a confidential client",
         ),
         (
+            spec(require_client_secret=False, allowed_grant_types=[TOKEN_EXCHANGE]),
+            "allowedGrantTypes",
+            "token exchange needs a confidential client",
+        ),
+        (
             spec(
                 require_client_secret=False,
                 allowed_grant_types=[CODE],
@@ -90,6 +101,7 @@ def test_a_public_pkce_client_passes() -> None:
     ],
     ids=[
         "public-client-credentials",
+        "public-token-exchange",
         "public-no-pkce",
         "password-no-ropc",
         "ropc-no-password",

@@ -143,7 +143,12 @@ def test_discovery_names_the_endpoints_under_the_issuer(provider: Provider) -> N
     assert provider.token_endpoint == f"{issuer}/token"
     assert provider.jwks_uri == f"{issuer}/jwks"
     document = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=TIMEOUT).json()
-    assert document["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
+    assert document["grant_types_supported"] == [
+        "client_credentials",
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]
     assert document["token_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",

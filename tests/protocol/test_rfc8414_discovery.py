@@ -22,7 +22,12 @@ async def test_metadata_names_the_implemented_endpoints(
     assert doc["issuer"] == issuer  # RFC 8414 §3.3: identical to the issuer it was fetched for
     assert doc["token_endpoint"] == f"{issuer}/token"
     assert doc["jwks_uri"] == f"{issuer}/jwks"
-    assert doc["grant_types_supported"] == ["client_credentials", "authorization_code", "refresh_token"]
+    assert doc["grant_types_supported"] == [
+        "client_credentials",
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange",  # RFC 8693 §5.1 (impersonation)
+    ]
     methods = ["client_secret_basic", "client_secret_post", "none"]
     assert doc["token_endpoint_auth_methods_supported"] == methods
     assert doc["introspection_endpoint"] == f"{issuer}/introspect"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pforte.domain.clients import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
+from pforte.domain.clients import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE
 from pforte.domain.oauth.errors import InvalidGrant
 from pforte.services import client_authentication
 from pforte.services.context import Context
@@ -81,9 +81,10 @@ async def test_a_tenant_without_a_signing_key_is_a_server_error(scene: Scene, re
 
 async def test_discovery_advertises_the_registries(client: httpx.AsyncClient, tenant: str) -> None:
     document = (await client.get(f"/t/{tenant}/.well-known/openid-configuration")).json()
-    assert list(GRANTS) == [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN, "password"]
+    assert list(GRANTS) == [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN, "password", TOKEN_EXCHANGE]
     # the password grant is implemented for legacy clients but never advertised (RFC 9700 §2.4)
-    assert document["grant_types_supported"] == [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN]
+    advertised = [CLIENT_CREDENTIALS, AUTHORIZATION_CODE, REFRESH_TOKEN, TOKEN_EXCHANGE]
+    assert document["grant_types_supported"] == advertised
     names = list(client_authentication.NAMES)
     assert names == ["client_secret_basic", "client_secret_post", "none"]
     for endpoint in ("token", "revocation"):

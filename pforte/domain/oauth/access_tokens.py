@@ -2,7 +2,8 @@
 
 A client acting for itself gets ``sub`` = its client id (§2.2); a token issued for a user (the
 authorization code grant and the grants that follow it) gets ``sub`` = the user's id, and names
-the user's tenant roles and the requesting client's roles the user holds (§2.2.3.1, DESIGN §6).
+the user's tenant roles and the requesting client's roles the user holds (§2.2.3.1, DESIGN §6);
+one a client obtained by impersonating the user (RFC 8693) names the client in ``act`` as well.
 Every ``jti`` is ``{binding}.{random}``: the client record's tag, then 128 random bits.
 """
 
@@ -61,10 +62,13 @@ def user_claims(
     lifetime: int,
     auth_time: int | None,
     sid: str | None,
+    act: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """For a client acting for a user: "In cases of access tokens obtained through grants where a
     resource owner is involved, such as the authorization code grant, the value of "sub" SHOULD
-    correspond to the subject identifier of the resource owner." (RFC 9068 §2.2)"""
+    correspond to the subject identifier of the resource owner." (RFC 9068 §2.2)
+
+    ``act`` names the client when it impersonates the user (RFC 8693 §4.1, token exchange)."""
     claims: dict[str, Any] = {
         "iss": issuer,
         "sub": user_id,
@@ -83,6 +87,8 @@ def user_claims(
         claims["auth_time"] = auth_time
     if sid is not None:
         claims["sid"] = sid
+    if act is not None:
+        claims["act"] = act
     return claims
 
 

@@ -1,7 +1,7 @@
 """The tokens a client gets when it acts for a user, shared by the grants that issue them
-(``authorization_code``, ``refresh_token``, ``password``): an RFC 9068 access token naming the
-user's roles, and — when the grant calls for them — a refresh token (RFC 6749 §6, rotated by
-``services.refresh_tokens``) and an OIDC Core §2 ID token.
+(``authorization_code``, ``refresh_token``, ``password``, ``token_exchange``): an RFC 9068 access
+token naming the user's roles, and — when the grant calls for them — a refresh token (RFC 6749
+§6, rotated by ``services.refresh_tokens``) and an OIDC Core §2 ID token.
 
 Each grant decides what is granted (the scopes, the refresh token's family, whether an ID token
 is due); this module reads who the user is now — enabled, their tenant roles, the requesting
@@ -11,6 +11,7 @@ client's roles they hold — and signs the tokens, in the grant's transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from pforte.domain.oauth.user_scopes import userinfo_claims
 from pforte.services import refresh_tokens
 from pforte.services.context import Context
 from pforte.services.grants.grant import NoSigningKey, TokenRequest
+from pforte.services.users import parse_user_ref
 from pforte.services.views import KeyView, TenantView
 from pforte.store.repos.users import GrantedUser, UserRepo
 
@@ -72,6 +74,36 @@ class Grantee:
     permissions: frozenset[str]  # what those roles allow: the user scopes they may hold follow
     client_roles: list[str]  # the requesting client's roles the user holds, by name
 
+    def access_token(
+        self,
+        *,
+        scopes: Sequence[str],
+        auth_time: int | None,
+        sid: str | None,
+        lifetime: int,
+        audience: str | None = None,
+        act: dict[str, Any] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """The signed RFC 9068 access token for the user and its claims: ``audience`` defaults to
+        the platform's APIs; ``act`` names an impersonating client (RFC 8693 §4.1)."""
+        tenant, client = self.request.tenant, self.request.client
+        claims = access_tokens.user_claims(
+            issuer=tenant.issuer,
+            audience=audience or tenant.audience,
+            client_id=client.client_id,
+            binding=client.binding,
+            user_id=str(self.user.id),
+            scopes=scopes,
+            roles=self.roles,
+            client_roles=self.client_roles,
+            now=int(self.request.now.timestamp()),
+            lifetime=lifetime,
+            auth_time=auth_time,
+            sid=sid,
+            act=act,
+        )
+        return self.key.signer.sign(claims), claims
+
     async def issue(
         self,
         *,
@@ -93,27 +125,11 @@ class Grantee:
         )
         issued_at = int(now.timestamp())
         authenticated_at = int(auth_time.timestamp())
-        claims = access_tokens.user_claims(
-            issuer=tenant.issuer,
-            audience=tenant.audience,
-            client_id=client.client_id,
-            binding=client.binding,
-            user_id=str(user.id),
-            scopes=scopes,
-            roles=self.roles,
-            client_roles=self.client_roles,
-            now=issued_at,
-            lifetime=client.access_token_lifetime,
-            auth_time=authenticated_at,
-            sid=sid,
+        lifetime = client.access_token_lifetime
+        access_token, claims = self.access_token(
+            scopes=scopes, auth_time=authenticated_at, sid=sid, lifetime=lifetime
         )
-        access_token = key.signer.sign(claims)
-        response: dict[str, Any] = {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": client.access_token_lifetime,
-            "scope": " ".join(scopes),
-        }
+        response = token_response(access_token, lifetime, scopes)
         if family is not None:
             response["refresh_token"] = await refresh_tokens.issue(
                 self.session,
@@ -135,7 +151,7 @@ class Grantee:
                     subject=str(user.id),
                     audience=client.client_id,
                     now=issued_at,
-                    lifetime=client.access_token_lifetime,
+                    lifetime=lifetime,
                     auth_time=authenticated_at,
                     nonce=nonce,
                     access_token=access_token,
@@ -145,6 +161,16 @@ class Grantee:
                 )
             )
         return Issued(response=response, jti=claims["jti"], expires_at=claims["exp"])
+
+
+def token_response(access_token: str, lifetime: int, scopes: Sequence[str]) -> dict[str, Any]:
+    """The members of a user's token response (RFC 6749 §5.1) that every user grant sends."""
+    return {
+        "access_token": access_token,
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "scope": " ".join(scopes),
+    }
 
 
 async def grantee(
@@ -171,3 +197,17 @@ async def grantee(
         ),
         client_roles=held.client_roles,
     )
+
+
+async def grantee_named(
+    ctx: Context, session: AsyncSession, request: TokenRequest, key: KeyView, ref: str
+) -> Grantee | None:
+    """``grantee`` for the user ``ref`` names — by id, or by username in any case, as the User
+    API finds users (``services.users.find_user``); None when there is no such enabled user."""
+    user_id = parse_user_ref(ref)
+    if user_id is None:
+        row = await UserRepo(session).by_username(request.tenant.id, ref)
+        if row is None:
+            return None
+        user_id = row.id
+    return await grantee(ctx, session, request, key, user_id)
