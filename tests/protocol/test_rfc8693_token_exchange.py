@@ -471,14 +471,14 @@ SUBJECT_TOKENS = {
 
 
 @pytest.mark.parametrize("make", SUBJECT_TOKENS.values(), ids=SUBJECT_TOKENS.keys())
-async def test_a_subject_token_that_does_not_qualify_is_invalid_grant(s: Setting, make: Any) -> None:
+async def test_a_subject_token_that_does_not_qualify_is_invalid_request(s: Setting, make: Any) -> None:
     subject_token = await make(s)
-    assert await refused(s, 400, "invalid_grant", subject_token=subject_token) == INVALID_SUBJECT_TOKEN
+    assert await refused(s, 400, "invalid_request", subject_token=subject_token) == INVALID_SUBJECT_TOKEN
 
 
-async def test_a_subject_token_without_users_impersonate_is_invalid_grant(s: Setting) -> None:
+async def test_a_subject_token_without_users_impersonate_is_invalid_request(s: Setting) -> None:
     subject_token = await s.subject_token("clients:read")
-    description = await refused(s, 400, "invalid_grant", subject_token=subject_token)
+    description = await refused(s, 400, "invalid_request", subject_token=subject_token)
     assert description == "the subject_token does not carry users:impersonate"
 
 
@@ -510,10 +510,10 @@ USERS = {
 
 
 @pytest.mark.parametrize("make", USERS.values(), ids=USERS.keys())
-async def test_a_user_that_is_not_an_enabled_user_of_the_tenant_is_invalid_grant(
+async def test_a_user_that_is_not_an_enabled_user_of_the_tenant_is_invalid_request(
     s: Setting, make: Any
 ) -> None:
-    assert await refused(s, 400, "invalid_grant", requested_subject=await make(s)) == NO_SUCH_USER
+    assert await refused(s, 400, "invalid_request", requested_subject=await make(s)) == NO_SUCH_USER
 
 
 async def test_a_user_holding_a_permission_the_client_lacks_is_refused(s: Setting, ctx: Context) -> None:
@@ -522,7 +522,7 @@ async def test_a_user_holding_a_permission_the_client_lacks_is_refused(s: Settin
     )
     for roles in (["writer"], ["support", "writer"], ["admin"]):  # admin: every permission
         user_id = await s.user(roles=roles)
-        description = await refused(s, 400, "invalid_grant", requested_subject=user_id)
+        description = await refused(s, 400, "invalid_request", requested_subject=user_id)
         assert description == "the user holds permissions this client cannot grant itself"
     # the same user is fine once the client holds what the user holds
     await admin_patch(s.imp, s.admin, allowedScopes=[*SCOPES, "users:write"])
@@ -535,7 +535,7 @@ async def test_restrict_to_role_applies(s: Setting, ctx: Context) -> None:
         ctx, SYSTEM_PRINCIPAL, s.tenant, name="staff", description=None, permissions=[]
     )
     await admin_patch(s.imp, s.admin, restrictToRole="staff")
-    assert await refused(s, 400, "invalid_grant") == "the user may not use this client"
+    assert await refused(s, 400, "invalid_request") == "the user may not use this client"
     staff = await s.user(roles=["staff"])
     assert (await s.exchange(requested_subject=staff)).status_code == 200
 

@@ -12,11 +12,12 @@ and ``client_roles``) whose ``act`` names the client (§4.1), that expires no la
 subject token, with neither refresh token nor ID token. Each exchange is audited
 (``user.impersonated``); a refused one writes nothing.
 
-Error codes: ``invalid_request`` for a malformed request, ``unauthorized_client`` for a client
-that may not impersonate (RFC 6749 §5.2), ``invalid_grant`` for a subject token or user that does
-not qualify, ``invalid_scope`` for a widening scope, ``invalid_target`` for an unknown
-audience. (RFC 8693 §2.2.2 names ``invalid_request`` for an invalid subject token; this server
-answers ``invalid_grant`` there, as for every other grant whose credential does not hold.)
+Error codes (RFC 8693 §2.2.2): "If the request itself is not valid or if either the
+subject_token or actor_token are invalid for any reason, or are unacceptable based on policy,
+[...] the error parameter MUST be the invalid_request error code" — so ``invalid_request`` for a
+malformed request, a subject token or a requested subject that does not qualify;
+``unauthorized_client`` for a client that may not impersonate (RFC 6749 §5.2), ``invalid_scope``
+for a widening scope, ``invalid_target`` for an unknown audience.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pforte.domain.clients import TOKEN_EXCHANGE
 from pforte.domain.events import Actor, Event, EventName
 from pforte.domain.oauth import resource_indicators
 from pforte.domain.oauth import token_exchange as rules
-from pforte.domain.oauth.errors import InvalidGrant
+from pforte.domain.oauth.errors import InvalidRequest
 from pforte.domain.oauth.scopes import parse_scope
 from pforte.domain.oauth.user_scopes import granted_user_scopes
 from pforte.services import audit, tokens
@@ -83,11 +84,11 @@ async def handle(ctx: Context, request: TokenRequest) -> dict[str, Any]:
     async with ctx.db.transaction() as session:
         grantee = await user_tokens.grantee_named(ctx, session, request, key, subject)
         if grantee is None:
-            raise InvalidGrant(NO_SUCH_USER)
+            raise InvalidRequest(NO_SUCH_USER)
         if client.restrict_to_role is not None and client.restrict_to_role not in grantee.roles:
-            raise InvalidGrant("the user may not use this client")
+            raise InvalidRequest("the user may not use this client")
         if not rules.may_impersonate(grantee.permissions, client.scopes, tenant.slug):
-            raise InvalidGrant("the user holds permissions this client cannot grant itself")
+            raise InvalidRequest("the user holds permissions this client cannot grant itself")
         scopes = granted_user_scopes(
             asked, client_allowed=client.scopes, role_permissions=grantee.permissions, tenant_slug=tenant.slug
         )
@@ -121,7 +122,7 @@ async def _own_token(ctx: Context, request: TokenRequest, subject_token: str) ->
         or live.claims["sub"] != client.client_id
         or "roles" in live.claims
     ):
-        raise InvalidGrant(INVALID_SUBJECT_TOKEN)
+        raise InvalidRequest(INVALID_SUBJECT_TOKEN)
     if rules.IMPERSONATE not in parse_scope(live.claims.get("scope") or ""):
-        raise InvalidGrant(f"the subject_token does not carry {rules.IMPERSONATE}")
+        raise InvalidRequest(f"the subject_token does not carry {rules.IMPERSONATE}")
     return live
