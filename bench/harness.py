@@ -87,6 +87,35 @@ def client_rows(tenant_id: uuid.UUID, client_ids: Sequence[str], now: datetime) 
     ]
 
 
+def user_rows(tenant_id: uuid.UUID, usernames: Sequence[str], now: datetime) -> list[dict[str, Any]]:
+    """`users` rows as the User API writes them (search keys case-folded), without a password."""
+    rows = []
+    for i, name in enumerate(usernames):
+        email, given, family = f"{name}@example.com", f"Given{i % 97}", f"Family{i % 89}"
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "username": name,
+                "username_key": name.casefold(),
+                "email": email,
+                "email_key": email.casefold(),
+                "email_verified": i % 2 == 0,
+                "given_name": given,
+                "given_name_key": given.casefold(),
+                "family_name": family,
+                "family_name_key": family.casefold(),
+                "enabled": True,
+                "password_hash": None,
+                "must_change_password": False,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+    return rows
+
+
 async def insert_rows(ctx: Context, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Straight into the table with SQLAlchemy Core, in batches of BATCH rows."""
     for start in range(0, len(rows), BATCH):

@@ -55,7 +55,7 @@ from pforte.domain.roles import ADMIN_ROLE
 from pforte.domain.users import UserSpec
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
-from pforte.store.tables import ClientRow
+from pforte.store.tables import ClientRow, UserRow
 
 RESULTS = harness.RESULTS_DIR / "latest.json"
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -124,6 +124,16 @@ def database(kind: str, workdir: Path) -> Any:
         asyncio.run(pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def username(i: int) -> str:
+    return f"bench-user-{i:06d}"
+
+
+def tenth_prefix(n: int) -> str:
+    """A username prefix that a tenth of n users have (n a power of ten): 100 → bench-user-00001."""
+    digits = len(str(n - 1))
+    return f"bench-user-{'0' * (6 - digits)}1"
+
+
 def client_id(i: int) -> str:
     return f"bench-client-{i:06d}"
 
@@ -147,6 +157,8 @@ async def seed(url: str, n: int) -> str:
         now = datetime.now(UTC)
         rows = harness.client_rows(tenant.id, [client_id(i) for i in range(n)], now)
         await harness.insert_rows(ctx, ClientRow.__table__, rows)
+        users = harness.user_rows(tenant.id, [username(i) for i in range(n)], now)
+        await harness.insert_rows(ctx, UserRow.__table__, users)
         # Fresh planner statistics, as autovacuum / a routine ANALYZE would have by then.
         async with ctx.db.engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
@@ -271,12 +283,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     middle_id = client_id(n // 2 - 1)
                     name_cursor = encode_cursor(json.dumps([middle_id.lower(), middle_id]))
                     cookie = console_cookies(base)
+                    users_url = f"{base}/api/users/v1/tenants/{TENANT}/users?limit={PAGE}"
+                    users_middle = encode_cursor(username(n // 2 - 1))
+                    bearer = f"Authorization: Bearer {api_key}"
                     pages = (
                         ("first", list_url, f"Authorization: Bearer {api_key}"),
                         ("middle", f"{list_url}&cursor={middle}", f"Authorization: Bearer {api_key}"),
                         ("console first", console, f"Cookie: {cookie}"),
                         ("console middle", f"{console}&cursor={name_cursor}", f"Cookie: {cookie}"),
                         ("console search", f"{console}&q=bench-client-01", f"Cookie: {cookie}"),
+                        ("users first", users_url, bearer),
+                        ("users middle", f"{users_url}&cursor={users_middle}", bearer),
+                        # a prefix of the username, e-mail, given or family name (four index
+                        # ranges): ten matches at either size, then a tenth of the users
+                        ("users search", f"{users_url}&search=bench-user-00001", bearer),
+                        ("users search 10%", f"{users_url}&search={tenth_prefix(n)}", bearer),
                     )
                     for page, url_, header in pages:
                         row, out = measure(kind, n, page, url_, header, pid, args)
