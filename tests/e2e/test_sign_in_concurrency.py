@@ -158,16 +158,6 @@ class Site:
         return count_rows(self.url, table, *where)
 
 
-DEADLOCK = (
-    "known, rarer since the user row is held FOR NO KEY UPDATE: on PostgreSQL a refresh and the "
-    "disabling of its user can still deadlock — the disabling deletes the user's sessions and "
-    "then revokes their refresh tokens, while the refresh holds its token and waits for the "
-    "session row its new token refers to — and one side gets Unavailable (a refresh answers 503 "
-    "temporarily_unavailable). Nothing is left live either way (asserted above); the fix is one "
-    "lock order (the refresh takes the user row first)"
-)
-
-
 def code_of(answer: httpx.Response) -> str:
     assert answer.status_code == 303, answer.text
     got = query_of(answer.headers["location"])
@@ -360,7 +350,7 @@ def test_disabling_a_user_while_their_tokens_are_refreshed_ends_every_refresh(si
             try:
                 site.disable(user_id)
                 break
-            except Unavailable:  # PostgreSQL's deadlock detection chose the disabling (DEADLOCK)
+            except Unavailable:  # PostgreSQL's deadlock detection chose the disabling
                 deadlocks.append("the disabling")
         disabled_at.append(time.monotonic())
 
@@ -385,9 +375,9 @@ def test_disabling_a_user_while_their_tokens_are_refreshed_ends_every_refresh(si
     # invalid_grant, never a crash.
     errors = refused([answer for _, answer in log])
     assert len(errors) == FAMILIES and set(errors) <= {"invalid_grant", "temporarily_unavailable"}, errors
+    # No deadlock either: a grant holds the user (FOR SHARE) before its code or token, in the
+    # order the disabling takes them (``repos.sessions._holding_user``).
     deadlocks += ["a refresh" for error in errors if error == "temporarily_unavailable"]
-    if deadlocks and site.url.startswith("postgresql"):
-        pytest.xfail(f"{DEADLOCK} (lost here: {', '.join(deadlocks)})")
     assert errors == ["invalid_grant"] * FAMILIES and deadlocks == []
 
 

@@ -33,7 +33,7 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
 from pforte.domain.consoles import BUILTIN_CLIENT_IDS
 from pforte.domain.errors import Unavailable
-from pforte.domain.users import UserSpec
+from pforte.domain.users import UserFilter, UserSpec
 from pforte.services import clients as client_service
 from pforte.services import roles as role_service
 from pforte.services import users as user_service
@@ -546,6 +546,21 @@ async def test_user_page_is_scoped(ctx: Context, people: People) -> None:
         assert (b_page.items, b_page.next) == ([], None)
         a_page = await repo.page(people.world.a, cursor=None, limit=50)
         assert [r.id for r in a_page.items] == [people.user_id]
+
+
+@covers("UserRepo.listing", "UserRepo.count")
+async def test_user_listing_and_count_are_scoped(ctx: Context, people: People) -> None:
+    """Every filter, and a role of tenant A named while listing tenant B."""
+    wanted = UserFilter(search="ad", username="a", enabled=True, email_verified=False)
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        for role_id in (None, people.role_id):
+            b_page = await repo.listing(people.world.b, wanted, role_id=role_id, cursor=None, limit=50)
+            assert (b_page.items, b_page.next) == ([], None)
+            assert await repo.count(people.world.b, wanted, role_id=role_id) == 0
+            a_page = await repo.listing(people.world.a, wanted, role_id=role_id, cursor=None, limit=50)
+            assert [r.id for r in a_page.items] == [people.user_id]
+            assert await repo.count(people.world.a, wanted, role_id=role_id) == 1
 
 
 @covers("UserRepo.delete")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import BindParameter, Table, bindparam, delete, insert
+from sqlalchemy import BindParameter, Table, bindparam, delete, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.store.repos.locking import hold
@@ -20,6 +20,7 @@ from pforte.store.tables import (
     RefreshTokenRow,
     SessionClientRow,
     SessionRow,
+    UserRow,
 )
 
 
@@ -78,9 +79,25 @@ def _columns(table: Any, record: type[Any]) -> list[Any]:
 # The token grants' statements, built once (the tenant and the rest are bound at each call) and
 # run on the session's connection: one round trip each, no ORM objects.
 _TENANT: BindParameter[uuid.UUID] = bindparam("b_tenant")
+
+
+def _holding_user(user_id: Any) -> Any:
+    """The row's user, held FOR SHARE before the row itself is (PostgreSQL evaluates the
+    condition, then locks the row it updates): a disabling or deletion of the user, which holds
+    the user first and then ends sessions, codes and tokens, waits for this grant, or this
+    grant for it — the other lock order deadlocked (the grant held its code or token and waited
+    on a session row the disabling was deleting). SQLite has one writer and no row locks."""
+    held = select(literal(1)).where(UserRow.id == user_id, UserRow.tenant_id == _TENANT)
+    return exists(held.with_for_update(read=True))
+
+
 _USE_CODE = (
     scoped_update(AuthorizationCodeRow, _TENANT)
-    .where(AuthorizationCodeRow.code_hash == bindparam("b_hash"), AuthorizationCodeRow.used_at.is_(None))
+    .where(
+        AuthorizationCodeRow.code_hash == bindparam("b_hash"),
+        AuthorizationCodeRow.used_at.is_(None),
+        _holding_user(AuthorizationCodeRow.user_id),
+    )
     .values(used_at=bindparam("b_used_at"))
     .returning(*_columns(AuthorizationCodeRow, UsedCode))
 )
@@ -101,6 +118,7 @@ _USE_REFRESH_TOKEN = (
         RefreshTokenRow.used_at.is_(None),
         RefreshTokenRow.revoked_at.is_(None),
         RefreshTokenRow.expires_at > bindparam("b_now"),
+        _holding_user(RefreshTokenRow.user_id),
     )
     .values(used_at=bindparam("b_used_at"))
     .returning(*_columns(RefreshTokenRow, UsedRefreshToken))
