@@ -569,3 +569,56 @@ async def test_authlib_exchanges_at_the_endpoint_discovery_names(s: Setting, ctx
     assert exchanged["scope"] == "clients:read" and "refresh_token" not in exchanged
     claims = claims_of(exchanged["access_token"])
     assert (claims["sub"], claims["act"]) == (s.user_id, {"sub": "imp"})
+
+
+async def test_an_impersonation_token_acts_on_the_user_api_as_the_user(
+    client: httpx.AsyncClient, admin: dict[str, str], ctx: Context, tenant: str
+) -> None:
+    """The token reaches the User API with what the user's roles hold, no more (DESIGN §6, §7),
+    and what it changes is recorded with the user as the actor."""
+    await role_service.create_role(
+        ctx,
+        SYSTEM_PRINCIPAL,
+        tenant,
+        name="helpdesk",
+        description=None,
+        permissions=["users:read", "users:write"],
+    )
+    await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, tenant, name="viewer", description=None, permissions=["users:read"]
+    )
+    helper = await user_service.create_user(
+        ctx, SYSTEM_PRINCIPAL, tenant, UserSpec(username="helper"), roles=["helpdesk"]
+    )
+    viewer = await user_service.create_user(
+        ctx, SYSTEM_PRINCIPAL, tenant, UserSpec(username="viewer"), roles=["viewer"]
+    )
+    imp = await impersonator(
+        client, admin, tenant, "desk", allowedScopes=["users:impersonate", "users:read", "users:write"]
+    )
+    users = f"/api/users/v1/tenants/{tenant}/users"
+
+    async def acting_as(user_id: str) -> dict[str, str]:
+        subject = await imp.access_token(scope="users:impersonate users:read users:write")
+        answer = await imp.post(
+            "token",
+            {
+                "grant_type": TOKEN_EXCHANGE,
+                "subject_token": subject,
+                "subject_token_type": ACCESS_TOKEN_TYPE,
+                "requested_subject": user_id,
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    as_viewer = await acting_as(str(viewer.id))
+    assert (await client.get(users, headers=as_viewer)).status_code == 200
+    refused_write = await client.patch(f"{users}/viewer", json={"givenName": "X"}, headers=as_viewer)
+    assert refused_write.status_code == 403
+    assert 'scope="users:write"' in refused_write.headers["www-authenticate"]
+    as_helper = await acting_as(str(helper.id))
+    changed = await client.patch(f"{users}/viewer", json={"givenName": "Vera"}, headers=as_helper)
+    assert changed.status_code == 200, changed.text
+    [event] = await audit_events(ctx, "user.updated", str(viewer.id))
+    assert (event.actor, event.actor_client_id) == (f"user:{helper.id}", "desk")
