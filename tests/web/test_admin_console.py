@@ -565,6 +565,13 @@ async def test_users_are_created_disabled_given_roles_and_deleted(
     roles = await post_form(client, user_url, [("csrf_token", csrf), ("action", "roles")])
     assert roles.status_code == 303
     assert (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).roles == ()
+    assert not (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).must_change_password
+    password = [("csrf_token", csrf), ("action", "password"), ("password", "a fresh passphrase")]
+    assert (await post_form(client, user_url, [*password, ("must_change", "yes")])).status_code == 303
+    assert (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).must_change_password
+    assert "a new one is asked for at the next sign-in" in (await client.get(user_url)).text
+    assert (await post_form(client, user_url, password)).status_code == 303
+    assert not (await user_service.get_user(ctx, SYSTEM_PRINCIPAL, tenant, "grace")).must_change_password
     # delete: asked once more
     ask = await post_form(client, user_url, [("csrf_token", csrf), ("action", "delete"), ("label", "Grace")])
     assert ask.status_code == 200 and "Delete this user?" in ask.text

@@ -71,6 +71,7 @@ async def users(request: Request) -> Response:
                 ),
                 password=form.get("password") or None,
                 roles=[v for k, v in fields if k == "roles"],
+                must_change_password=form.get("must_change") == "yes",
             )
         except DomainError as exc:
             problem = exc.message
@@ -167,7 +168,14 @@ async def _apply(
             ctx, person.principal, managed, ref, UserChange(enabled=action == "enable")
         )
     elif action == "password":
-        await user_service.set_password(ctx, person.principal, managed, ref, form.get("password", ""))
+        await user_service.set_password(
+            ctx,
+            person.principal,
+            managed,
+            ref,
+            form.get("password", ""),
+            must_change=form.get("must_change") == "yes",
+        )
     elif action == "roles":
         wanted = {v for k, v in fields if k == "roles"}
         held = set((await user_service.get_user(ctx, person.principal, managed, ref)).roles)
