@@ -307,6 +307,16 @@ async def test_hostile_paths_are_not_found(
     assert_problem(response, 404, "not-found")
 
 
+async def test_a_search_ending_in_the_last_code_point_is_no_crash(
+    client: httpx.AsyncClient, admin: dict[str, str], tenant: str
+) -> None:
+    await populate(client, admin, tenant)
+    for query in ("\U0010ffff", "ada\U0010ffff", "\ud7ff"):
+        response = await client.get(f"{BASE}/{tenant}/users", params={"search": query}, headers=admin)
+        assert response.status_code == 200, response.text
+        assert response.json()["items"] == []
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from typing import Any, TypeVar
 
@@ -45,5 +46,17 @@ def _key_value(key: InstrumentedAttribute[Any], raw: str) -> object:
 def prefix(column: ColumnElement[str] | InstrumentedAttribute[Any], query: str) -> ColumnElement[bool]:
     """``column`` starts with ``query``: a range, so that a btree index serves it on both
     databases (LIKE 'q%' does not, under PostgreSQL's default collation)."""
-    upper = query[:-1] + chr(ord(query[-1]) + 1)
-    return and_(column >= query, column < upper)
+    upper = prefix_end(query)
+    return column >= query if upper is None else and_(column >= query, column < upper)
+
+
+def prefix_end(query: str) -> str | None:
+    """The least string above every string that starts with ``query`` (None: there is none).
+    The last code point that can grow grows by one, skipping the surrogates (no UTF-8 for them)."""
+    stem = query.rstrip(chr(sys.maxunicode))
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:
+        following = 0xE000
+    return stem[:-1] + chr(following)
