@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from pforte.domain.apis import ADMIN, CONSOLE_PATH, USERS
+from pforte.domain.apis import ADMIN, CONSOLE_PATH, EVENTS, METRICS, USERS
 from pforte.domain.oauth.errors import MethodNotAllowed
 from pforte.domain.oauth.errors import NotFound as OAuthNotFound
 from pforte.observability import RequestLogMiddleware, configure_logging, flush_logs
@@ -28,6 +28,7 @@ from pforte.web import apis
 from pforte.web.admin.app import create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
+from pforte.web.events_api.app import create_events_app, create_metrics_app
 from pforte.web.problems import problem
 from pforte.web.protocol import authorize
 from pforte.web.protocol.cors import CorsMiddleware
@@ -168,7 +169,14 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
             *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in ENDPOINTS.items()),
-            *apis.routes([(ADMIN, create_admin_app(context)), (USERS, create_users_app(context))]),
+            *apis.routes(
+                [
+                    (ADMIN, create_admin_app(context)),
+                    (USERS, create_users_app(context)),
+                    (EVENTS, create_events_app(context)),
+                    (METRICS, create_metrics_app(context)),
+                ]
+            ),
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed},

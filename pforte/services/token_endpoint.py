@@ -7,7 +7,8 @@
     tenant            the issuer path's tenant, from the cache
     authenticate      the client, by the one method it uses (``services.client_authentication``)
     grant allowed     the client is registered for the grant (``unauthorized_client``, §5.2)
-    dispatch          the grant's ``handle()`` (``services.grants``) with its declared parameters
+    dispatch          the grant's ``handle()`` (``services.grants``) with its declared parameters;
+                      the ``token.issued`` event noted for the next batch
 
 Web (``web.protocol.form_dispatch``) only turns ASGI into a ``FormRequest`` and the ``Reply``
 into bytes. Adding a grant touches ``services.grants`` only; adding a client authentication
@@ -65,7 +66,20 @@ def grant_allowed(client: ClientView, grant: Grant) -> None:
 
 async def dispatch(ctx: Context, grant: Grant, request: TokenRequest) -> dict[str, Any]:
     try:
-        return await grant.handle(ctx, request)
+        response = await grant.handle(ctx, request)
     except NoSigningKey:
         log.error("no_signing_key", tenant=request.tenant.slug)
         raise ServerError("no signing key") from None
+    # token.issued: noted in memory, written in the next batch (``services.event_buffer``).
+    tenant = request.tenant
+    ctx.events.token_issued(
+        tenant.id,
+        tenant.slug,
+        request.now,
+        request.client.client_id,
+        request.user_id,
+        grant.GRANT_TYPE,
+        response.get("scope"),
+        request.jti,
+    )
+    return response

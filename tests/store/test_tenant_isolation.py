@@ -33,7 +33,9 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
 from pforte.domain.consoles import BUILTIN_CLIENT_IDS
 from pforte.domain.errors import Unavailable
-from pforte.domain.users import UserSpec
+from pforte.domain.event_log import EventFilter
+from pforte.domain.metrics import DayRange
+from pforte.domain.users import UserFilter, UserSpec
 from pforte.services import clients as client_service
 from pforte.services import roles as role_service
 from pforte.services import users as user_service
@@ -44,6 +46,7 @@ from pforte.store.repos.audit import AuditRepo
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
+from pforte.store.repos.metrics import MetricRepo
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select, scoped_update
 from pforte.store.repos.sessions import CodeRepo, ConsentRepo, NewRefreshToken, RefreshTokenRepo, SessionRepo
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
@@ -382,6 +385,57 @@ async def test_audit_list_is_scoped(ctx: Context, world: World) -> None:
     assert {e.target_id for e in b_events} & {CLIENT_ID, str(world.secret_id), str(world.api_key_id)} == set()
 
 
+@covers("AuditRepo.page")
+async def test_audit_page_is_scoped(ctx: Context, world: World) -> None:
+    wanted = EventFilter(client_id=CLIENT_ID).checked()
+    async with ctx.db.transaction() as session:
+        repo = AuditRepo(session)
+        assert (await repo.page(world.b, wanted, cursor=None, limit=50)).items == []
+        a_page = await repo.page(world.a, wanted, cursor=None, limit=50)
+    assert sorted(e.name for e in a_page.items) == [
+        "api_key.created",
+        "client.created",
+        "client_secret.created",
+    ]
+    assert {e.tenant_id for e in a_page.items} == {world.a}
+
+
+@covers("AuditRepo.delete_before")
+async def test_audit_delete_before_is_scoped(ctx: Context, world: World) -> None:
+    later = utcnow() + timedelta(seconds=1)
+    async with ctx.db.transaction() as session:
+        b_count = len(await AuditRepo(session).list(world.b))
+        assert await AuditRepo(session).delete_before(world.b, later, limit=1000) == b_count
+    async with ctx.db.transaction() as session:
+        assert await AuditRepo(session).list(world.b) == []
+        assert len(await AuditRepo(session).list(world.a)) > 0  # A's are all there
+
+
+async def _counted(ctx: Context, world: World) -> DayRange:
+    today = utcnow().date()
+    ctx.events.signed_in(world.a, utcnow(), CLIENT_ID, uuid.uuid4())
+    await ctx.events.flush(ctx.db)
+    return DayRange(today, today)
+
+
+@covers("MetricRepo.counts")
+async def test_metric_counts_are_scoped(ctx: Context, world: World) -> None:
+    days = await _counted(ctx, world)
+    async with ctx.db.transaction() as session:
+        assert await MetricRepo(session).counts(world.b, days, None) == []
+        [row] = await MetricRepo(session).counts(world.a, days, None)
+    assert (row.tenant_id, row.client_id, row.sign_ins) == (world.a, CLIENT_ID, 1)
+
+
+@covers("MetricRepo.active_users")
+async def test_metric_active_users_are_scoped(ctx: Context, world: World) -> None:
+    days = await _counted(ctx, world)
+    async with ctx.db.transaction() as session:
+        assert await MetricRepo(session).active_users(world.b, days, None) == {}
+        active = await MetricRepo(session).active_users(world.a, days, None)
+    assert active == {(days.first, CLIENT_ID): 1, (days.first, None): 1}
+
+
 # RevokedTokenRepo ------------------------------------------------------------------------------
 
 
@@ -415,6 +469,9 @@ NOT_TENANT_SCOPED = {
     "SecretRepo.add",
     "ApiKeyRepo.add",
     "AuditRepo.add",
+    "AuditRepo.add_many",
+    "MetricRepo.add_counts",
+    "MetricRepo.add_active",
     "SigningKeyRepo.add",
     "UserRepo.add",
     "RoleRepo.add",
@@ -433,6 +490,7 @@ NOT_TENANT_SCOPED = {
     "TenantRepo.page",
     "TenantRepo.lock",
     "TenantRepo.add",
+    "TenantRepo.existing",
     "TenantRepo.delete",
     # Cross-tenant jobs: automatic key rotation looks at every tenant; at start-up every
     # tenant's built-in console clients are checked against the public URL.
@@ -546,6 +604,18 @@ async def test_user_page_is_scoped(ctx: Context, people: People) -> None:
         assert (b_page.items, b_page.next) == ([], None)
         a_page = await repo.page(people.world.a, cursor=None, limit=50)
         assert [r.id for r in a_page.items] == [people.user_id]
+
+
+@covers("UserRepo.listing", "UserRepo.count")
+async def test_user_listing_and_count_are_scoped(ctx: Context, people: People) -> None:
+    wanted = UserFilter(search="ad").checked()
+    async with ctx.db.transaction() as session:
+        repo = UserRepo(session)
+        assert (await repo.listing(people.world.b, wanted, role_id=None, cursor=None, limit=50)).items == []
+        assert await repo.count(people.world.b, wanted, role_id=None) == 0
+        a_page = await repo.listing(people.world.a, wanted, role_id=None, cursor=None, limit=50)
+        assert [r.id for r in a_page.items] == [people.user_id]
+        assert await repo.count(people.world.a, wanted, role_id=None) == 1
 
 
 @covers("UserRepo.delete")

@@ -134,7 +134,7 @@ async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Bro
             await ctx.sign_in_throttle.failed(slug, account),
             await ctx.address_throttle.failed(slug, address),
         ]
-        await _audit_failure(ctx, found.tenant, username)
+        await _audit_failure(ctx, found, username, now)
         retry = max((v.retry_after for v in verdicts if v.retry_after is not None), default=None)
         if retry is not None:
             return Answer(
@@ -144,7 +144,11 @@ async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Bro
         if delay:
             await asyncio.sleep(delay)
         return Answer(_sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))
-    cookie, _ = await sessions.start(ctx, found.tenant, user, now, replaces=browser.session_cookie)
+    client_id = found.client.client_id
+    cookie, _ = await sessions.start(
+        ctx, found.tenant, user, now, replaces=browser.session_cookie, client_id=client_id
+    )
+    ctx.events.signed_in(found.tenant.id, now, client_id, user.id)
     signed_in = await sessions.current(ctx, found.tenant, cookie, now)
     if signed_in is None:  # disabled or deleted in the meantime
         return Answer(_sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))
@@ -363,12 +367,15 @@ async def _remember(
         )
 
 
-async def _audit_failure(ctx: Context, tenant: TenantView, username: str) -> None:
+async def _audit_failure(ctx: Context, found: Authorizing, username: str, now: datetime) -> None:
+    """``user.sign_in_failed`` at the client of the authorization request, and counted there."""
+    tenant, client_id = found.tenant, found.client.client_id
     async with ctx.db.transaction() as session:
         audit.record(
             session,
             tenant_id=tenant.id,
             actor=Actor(kind="anonymous", id="-", tenant=tenant.slug),
-            event=Event(EventName.USER_SIGN_IN_FAILED, "user", username[:200], {}),
+            event=Event(EventName.USER_SIGN_IN_FAILED, "user", username[:200], {"clientId": client_id}),
             publish=False,
         )
+    ctx.events.sign_in_failed(tenant.id, now, client_id)

@@ -108,6 +108,7 @@ class Grantee:
             sid=sid,
         )
         access_token = key.signer.sign(claims)
+        self.request.jti, self.request.user_id = claims["jti"], claims["sub"]
         response: dict[str, Any] = {
             "access_token": access_token,
             "token_type": "Bearer",
