@@ -22,6 +22,8 @@ from pforte.domain.oauth.errors import NotFound as OAuthNotFound
 from pforte.observability import RequestLogMiddleware, configure_logging, flush_logs
 from pforte.services import feed
 from pforte.services.context import Context
+from pforte.services.event_retention import run_event_retention
+from pforte.services.expiry_warnings import run_expiry_warnings
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web import apis
@@ -91,7 +93,7 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         # What exists now lives as long as the process: keep it out of every future collection.
         gc.collect()
         gc.freeze()
-        async with feed.running(context, run_key_rotation):
+        async with feed.running(context, run_key_rotation, run_event_retention, run_expiry_warnings):
             yield
         await context.backchannel.close()
         for throttle in (context.throttle, context.sign_in_throttle, context.address_throttle):

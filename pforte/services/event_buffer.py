@@ -21,13 +21,15 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from pforte.domain.event_log import sent_client_id
 from pforte.domain.events import EventName
 from pforte.domain.ids import id_at
 from pforte.domain.metrics import NO_CLIENT
 from pforte.observability import current_request_id, log
 from pforte.store.engine import Database
-from pforte.store.repos.audit import AuditRepo
+from pforte.store.repos.audit import AuditRepo, EventValues
 from pforte.store.repos.metrics import MetricRepo
 from pforte.store.repos.tenants import TenantRepo
 
@@ -163,13 +165,13 @@ class EventBuffer:
         all_active = set(active)
         _fold(events, all_counts, all_active)
         try:
-            async with db.transaction() as session:
-                tenants = {key[0] for key in all_counts} | {key[0] for key in all_active}
-                live = await TenantRepo(session).existing(tenants | {e[1] for e in events})
-                await AuditRepo(session).add_many([_row(e) for e in events if e[1] in live])
-                repo = MetricRepo(session)
-                await repo.add_counts([_count(k, v) for k, v in all_counts.items() if k[0] in live])
-                await repo.add_active([_active(k) for k in all_active if k[0] in live])
+            try:
+                await _write(db, events, all_counts, all_active, None)
+            except IntegrityError:  # a tenant was deleted meanwhile: its rows go with it
+                tenants = {e[1] for e in events} | {k[0] for k in all_counts} | {k[0] for k in all_active}
+                async with db.transaction() as session:
+                    live = await TenantRepo(session).existing(tenants)
+                await _write(db, events, all_counts, all_active, live)
         except BaseException:
             self._events[:0] = events
             for key, values in counts.items():
@@ -180,6 +182,22 @@ class EventBuffer:
                 self._drop_oldest(len(self._events) - self._hard_cap)
             raise
         return len(events)
+
+
+async def _write(
+    db: Database,
+    events: list[Noted],
+    counts: dict[CountKey, list[int]],
+    active: set[ActiveKey],
+    live: set[uuid.UUID] | None,
+) -> None:
+    """One transaction: the events, the counts and the active users (of ``live`` tenants only,
+    when given)."""
+    async with db.transaction() as session:
+        await AuditRepo(session).add_many([_row(e) for e in events if live is None or e[1] in live])
+        repo = MetricRepo(session)
+        await repo.add_counts([_count(k, v) for k, v in counts.items() if live is None or k[0] in live])
+        await repo.add_active([_active(k) for k in active if live is None or k[0] in live])
 
 
 def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: set[ActiveKey]) -> None:
@@ -198,33 +216,43 @@ def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: se
             values[FAILED_AUTHENTICATIONS] += 1
 
 
-def _row(noted: Noted) -> dict[str, Any]:
+def _row(noted: Noted) -> EventValues:
     name, tenant_id, slug, at, client_id, user_id, detail, scope, jti, request_id = noted
     if name == TOKEN_ISSUED:
-        actor, actor_client_id = f"client:{client_id}", client_id
-        target_type, target_id = "access_token", jti or ""
         changes: dict[str, Any] = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
         if user_id is not None:
             changes["userId"] = user_id
-    else:
-        actor, actor_client_id = "anonymous:-", None
-        target_type, target_id = "client_authentication", client_id
-        changes = {"clientId": client_id, "reason": detail}
-    return {
-        "id": id_at(at),
-        "tenant_id": tenant_id,
-        "name": name,
-        "actor": actor,
-        "actor_tenant": slug,
-        "actor_client_id": actor_client_id,
-        "target_type": target_type,
-        "target_id": target_id,
-        "changes": changes,
-        "request_id": request_id,
-        "created_at": at,
-        "client_id": client_id or None,
-        "user_id": uuid.UUID(user_id) if user_id is not None else None,
-    }
+        return (
+            id_at(at),
+            tenant_id,
+            name,
+            f"client:{client_id}",
+            slug,
+            client_id,
+            "access_token",
+            jti or "",
+            changes,
+            request_id,
+            at,
+            client_id,
+            uuid.UUID(user_id) if user_id is not None else None,
+        )
+    changes = {"clientId": client_id, "reason": detail}
+    return (
+        id_at(at),
+        tenant_id,
+        name,
+        "anonymous:-",
+        slug,
+        None,
+        "client_authentication",
+        client_id,
+        changes,
+        request_id,
+        at,
+        client_id or None,
+        None,
+    )
 
 
 def _count(key: CountKey, values: list[int]) -> dict[str, Any]:

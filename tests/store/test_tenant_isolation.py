@@ -296,6 +296,25 @@ async def test_credential_touch_is_scoped(ctx: Context, world: World, repo: Cred
     assert (await credential_row(ctx, world, repo)).last_used_at == at
 
 
+@covers("SecretRepo.mark_expiring", "ApiKeyRepo.mark_expiring")
+@credential_repos
+async def test_credential_mark_expiring_is_scoped(ctx: Context, world: World, repo: CredentialRepo) -> None:
+    cid, now = world.credential_id(repo), utcnow()
+    async with ctx.db.transaction() as session:  # due within a day
+        await session.execute(
+            scoped_update(repo.row, world.a)
+            .where(repo.row.id == cid)
+            .values(expiration=now + timedelta(days=1))
+        )
+    async with ctx.db.transaction() as session:
+        assert await repo(session).mark_expiring(world.b, now, now + timedelta(days=2)) == []
+    assert (await credential_row(ctx, world, repo)).expiry_warned_at is None
+    async with ctx.db.transaction() as session:
+        [(row, client_id)] = await repo(session).mark_expiring(world.a, now, now + timedelta(days=2))
+        assert (row.id, row.tenant_id, client_id) == (cid, world.a, CLIENT_ID)
+    assert (await credential_row(ctx, world, repo)).expiry_warned_at is not None
+
+
 @covers("SecretRepo.count_live")
 async def test_secret_count_live_is_scoped(ctx: Context, world: World) -> None:
     now = utcnow()

@@ -22,11 +22,11 @@ down_revision: Union[str, Sequence[str], None] = "0008"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
+# (name, columns, partial: the column whose NULLs the index leaves out)
 INDEXES = (
-    ("ix_audit_events_tenant_id_created_at", ["tenant_id", "created_at"]),
-    ("ix_audit_events_tenant_id_name_id", ["tenant_id", "name", "id"]),
-    ("ix_audit_events_tenant_id_client_id_id", ["tenant_id", "client_id", "id"]),
-    ("ix_audit_events_tenant_id_user_id_id", ["tenant_id", "user_id", "id"]),
+    ("ix_audit_events_tenant_id_name_id", ["tenant_id", "name", "id"], None),
+    ("ix_audit_events_tenant_id_client_id_id", ["tenant_id", "client_id", "id"], "client_id"),
+    ("ix_audit_events_tenant_id_user_id_id", ["tenant_id", "user_id", "id"], "user_id"),
 )
 CREDENTIALS = ("client_secrets", "api_keys")
 
@@ -46,8 +46,9 @@ def upgrade() -> None:
     op.add_column("audit_events", sa.Column("client_id", sa.String(length=128), nullable=True))
     op.add_column("audit_events", sa.Column("user_id", sa.Uuid(), nullable=True))
     _fill_subjects()
-    for name, columns in INDEXES:
-        op.create_index(name, "audit_events", columns)
+    for name, columns, partial in INDEXES:
+        where = sa.text(f"{partial} IS NOT NULL") if partial else None
+        op.create_index(name, "audit_events", columns, sqlite_where=where, postgresql_where=where)
     op.create_table(
         "daily_counts",
         *_tenant_key("daily_counts"),
@@ -110,7 +111,7 @@ def downgrade() -> None:
         op.drop_column(table, "expiry_warned_at")
     op.drop_table("daily_active_users")
     op.drop_table("daily_counts")
-    for name, _columns in reversed(INDEXES):
+    for name, _columns, _partial in reversed(INDEXES):
         op.drop_index(name, table_name="audit_events")
     op.drop_column("audit_events", "user_id")
     op.drop_column("audit_events", "client_id")
