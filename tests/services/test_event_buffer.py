@@ -16,18 +16,10 @@ from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.event_buffer import EventBuffer
 from pforte.store.engine import Database
-from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import AuditEventRow, DailyCountRow
-from tests.conftest import make_tenant
+from tests.conftest import make_tenant, tenant_id_of
 
 pytestmark = pytest.mark.anyio
-
-
-async def tenant_id(ctx: Context, slug: str) -> uuid.UUID:
-    async with ctx.db.transaction() as session:
-        row = await TenantRepo(session).get(slug)
-        assert row is not None
-        return row.id
 
 
 def issue(buffer: EventBuffer, tenant: uuid.UUID, n: int, client_id: str = "svc") -> None:
@@ -55,7 +47,7 @@ async def tokens(ctx: Context, tenant: uuid.UUID) -> tuple[int, int]:
 
 async def test_a_flush_writes_once_and_a_deleted_tenants_rows_go(ctx: Context) -> None:
     kept, gone = await make_tenant(ctx), await make_tenant(ctx)
-    kept_id, gone_id = await tenant_id(ctx, kept), await tenant_id(ctx, gone)
+    kept_id, gone_id = await tenant_id_of(ctx, kept), await tenant_id_of(ctx, gone)
     buffer = EventBuffer()
     issue(buffer, kept_id, 3)
     issue(buffer, gone_id, 2)
@@ -68,7 +60,7 @@ async def test_a_flush_writes_once_and_a_deleted_tenants_rows_go(ctx: Context) -
 
 
 async def test_a_failed_flush_keeps_everything_for_the_next(ctx: Context, tmp_path: object) -> None:
-    tenant = await tenant_id(ctx, await make_tenant(ctx))
+    tenant = await tenant_id_of(ctx, await make_tenant(ctx))
     buffer = EventBuffer()
     issue(buffer, tenant, 4)
     buffer.signed_in(tenant, utcnow(), "svc", uuid.uuid4())
@@ -86,7 +78,7 @@ async def test_a_failed_flush_keeps_everything_for_the_next(ctx: Context, tmp_pa
 
 
 async def test_memory_is_bounded_and_dropped_events_still_count(ctx: Context) -> None:
-    tenant = await tenant_id(ctx, await make_tenant(ctx))
+    tenant = await tenant_id_of(ctx, await make_tenant(ctx))
     buffer = EventBuffer(flush_at=10, hard_cap=100)
     issue(buffer, tenant, 250)
     assert buffer.pending <= 100

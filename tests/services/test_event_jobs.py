@@ -24,18 +24,10 @@ from pforte.services.event_retention import delete_old_events
 from pforte.services.expiry_warnings import warn_expiring
 from pforte.settings import Settings
 from pforte.store.repos.audit import AuditRepo, EventValues
-from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import AuditEventRow
-from tests.conftest import make_tenant
+from tests.conftest import make_tenant, tenant_id_of
 
 pytestmark = pytest.mark.anyio
-
-
-async def tenant_id(ctx: Context, slug: str) -> uuid.UUID:
-    async with ctx.db.transaction() as session:
-        row = await TenantRepo(session).get(slug)
-        assert row is not None
-        return row.id
 
 
 def event_row(tenant: uuid.UUID, age: timedelta, name: str) -> EventValues:
@@ -49,7 +41,7 @@ async def names(ctx: Context, tenant: uuid.UUID, prefix: str = "") -> list[str]:
 
 
 async def test_retention_deletes_only_older_events_in_batches(ctx: Context) -> None:
-    a, b = await tenant_id(ctx, await make_tenant(ctx)), await tenant_id(ctx, await make_tenant(ctx))
+    a, b = await tenant_id_of(ctx, await make_tenant(ctx)), await tenant_id_of(ctx, await make_tenant(ctx))
     rows = [event_row(a, timedelta(days=91, minutes=n), "test.old") for n in range(5)]
     rows += [event_row(a, timedelta(days=89), "test.kept"), event_row(b, timedelta(days=30), "test.kept")]
     rows += [event_row(b, timedelta(days=400), "test.old")]
@@ -64,7 +56,7 @@ async def test_retention_deletes_only_older_events_in_batches(ctx: Context) -> N
 
 
 async def test_retention_zero_keeps_everything(ctx: Context, settings: Settings) -> None:
-    a = await tenant_id(ctx, await make_tenant(ctx))
+    a = await tenant_id_of(ctx, await make_tenant(ctx))
     async with ctx.db.transaction() as session:
         await AuditRepo(session).add_many([event_row(a, timedelta(days=5000), "test.ancient")])
     forever = Context.create(settings.model_copy(update={"event_retention_days": 0}))
@@ -86,7 +78,7 @@ async def expiring_events(ctx: Context, tenant: uuid.UUID) -> list[AuditEventRow
 
 async def test_expiry_warnings_are_written_once_per_credential(ctx: Context, settings: Settings) -> None:
     slug = await make_tenant(ctx)
-    tenant = await tenant_id(ctx, slug)
+    tenant = await tenant_id_of(ctx, slug)
     now = utcnow()
     spec = ClientSpec(client_id="rotating", allowed_scopes=["events:read"])
     await client_service.create_client(ctx, SYSTEM_PRINCIPAL, slug, spec)  # its first secret: 6 months

@@ -15,6 +15,14 @@ from pforte.web.events_api.schemas import EventPage, EventPublic
 
 router = APIRouter(prefix="/tenants/{tenant}/events", tags=["events"])
 
+# Declared as a pattern, checked by the domain (``event_log.check_client_filter``: 422).
+ClientIdFilter = Annotated[
+    str | None,
+    Query(
+        alias="clientId", description="this client's only", json_schema_extra={"pattern": CLIENT_ID_PATTERN}
+    ),
+]
+
 
 @router.get("", response_model=EventPage)
 async def list_events(
@@ -30,14 +38,7 @@ async def list_events(
             json_schema_extra={"pattern": TYPE_PATTERN},
         ),
     ] = None,
-    client_id: Annotated[
-        str | None,
-        Query(
-            alias="clientId",
-            description="events of this client",
-            json_schema_extra={"pattern": CLIENT_ID_PATTERN},
-        ),
-    ] = None,
+    client_id: ClientIdFilter = None,
     user_id: Annotated[
         str | None,
         Query(

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 
 from pforte.domain.clock import utcnow
 from pforte.domain.event_log import check_client_filter
-from pforte.domain.ids import CLIENT_ID_PATTERN
 from pforte.domain.metrics import DEFAULT_DAYS, RANGE_MAX_DAYS, DayRange, parse_day
 from pforte.services import event_log as service
 from pforte.web.deps import ContextDep, PrincipalDep, TenantRef
+from pforte.web.events_api.events import ClientIdFilter
 from pforte.web.events_api.schemas import DailyCountsPublic, DailyPage, DailyTotalPublic
 
 router = APIRouter(prefix="/tenants/{tenant}/daily", tags=["metrics"])
@@ -38,14 +38,7 @@ async def daily(
             json_schema_extra={"format": "date"},
         ),
     ] = None,
-    client_id: Annotated[
-        str | None,
-        Query(
-            alias="clientId",
-            description="this client's counts only",
-            json_schema_extra={"pattern": CLIENT_ID_PATTERN},
-        ),
-    ] = None,
+    client_id: ClientIdFilter = None,
 ) -> DailyPage:
     """Per UTC day and client: tokens issued, failed client authentications, sign-ins, failed
     sign-ins and active users; and the tenant's totals per day. Counted as it happens and
