@@ -14,18 +14,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from pforte.domain.apis import ADMIN, CONSOLE_PATH, USERS
+from pforte.domain.apis import ADMIN, CONSOLE_PATH, EVENTS, METRICS, USERS
 from pforte.domain.oauth.errors import MethodNotAllowed
 from pforte.domain.oauth.errors import NotFound as OAuthNotFound
 from pforte.observability import RequestLogMiddleware, configure_logging, flush_logs
 from pforte.services import feed
 from pforte.services.context import Context
+from pforte.services.event_retention import run_event_retention
+from pforte.services.expiry_warnings import run_expiry_warnings
 from pforte.services.key_rotation import run_key_rotation
 from pforte.settings import Settings, load_settings
 from pforte.web import apis
 from pforte.web.admin.app import create_admin_app
 from pforte.web.consoles import account, client_tabs, people
 from pforte.web.consoles import admin as admin_console
+from pforte.web.events_api.app import create_events_app, create_metrics_app
 from pforte.web.health import healthz, live, ready
 from pforte.web.metrics import MetricsEndpoint, RequestMetrics
 from pforte.web.problems import problem
@@ -86,7 +89,10 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
         gc.collect()
         gc.freeze()
         publishing = contextlib.nullcontext() if metrics is None else metrics.publishing()
-        async with feed.running(context, run_key_rotation), publishing:
+        async with (
+            feed.running(context, run_key_rotation, run_event_retention, run_expiry_warnings),
+            publishing,
+        ):
             yield
         await context.backchannel.close()
         for throttle in (context.throttle, context.sign_in_throttle, context.address_throttle):
@@ -165,7 +171,14 @@ def create_app(settings: Settings, ctx: Context | None = None) -> ASGIApp:
             Route("/t/{slug}/.well-known/openid-configuration", discovery, methods=["GET"]),
             Route("/.well-known/oauth-authorization-server/t/{slug}", discovery, methods=["GET"]),
             *(Route(f"/t/{{slug}}/{name}", route(e), methods=["POST"]) for name, e in ENDPOINTS.items()),
-            *apis.routes([(ADMIN, create_admin_app(context)), (USERS, create_users_app(context))]),
+            *apis.routes(
+                [
+                    (ADMIN, create_admin_app(context)),
+                    (USERS, create_users_app(context)),
+                    (EVENTS, create_events_app(context)),
+                    (METRICS, create_metrics_app(context)),
+                ]
+            ),
         ],
         lifespan=lifespan,
         exception_handlers={404: not_found, 405: method_not_allowed},

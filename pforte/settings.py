@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # for 60 s); each tenant gets a new key when its newest is this many days old (0: never).
     key_publish_ahead: Annotated[int, Field(ge=0, le=24 * 3600)] = 60
     key_rotation_days: Annotated[int, Field(ge=0, le=3650)] = 90
+    # Events older than this many days are deleted (hourly, in small batches); 0: kept forever.
+    event_retention_days: Annotated[int, Field(ge=0, le=36500)] = 90
+    # A secret or API key expiring within this many days gets its one ``*.expiring`` event.
+    expiry_warning_days: Annotated[int, Field(ge=1, le=365)] = 14
     # Shared state between processes (failed-authentication counts); unset: in process memory.
     redis_url: SecretStr | None = None
     # Failed client authentications per client id and window before 429 (services.throttle).

@@ -36,6 +36,7 @@ from pforte.services.context import Context
 from pforte.services.credentials import ApiKeyRequest, create_api_key
 from pforte.settings import Settings
 from pforte.store.base import Base
+from pforte.store.repos.tenants import TenantRepo
 from pforte.store.tables import AuditEventRow
 
 PG_DEFAULT = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -177,6 +178,14 @@ async def make_tenant(ctx: Context, slug: str | None = None) -> str:
     slug = slug or f"t-{uuid.uuid4().hex[:10]}"
     await tenant_service.create_tenant(ctx, SYSTEM_PRINCIPAL, tenant_service.TenantCreate(slug=slug))
     return slug
+
+
+async def tenant_id_of(ctx: Context, slug: str) -> uuid.UUID:
+    """The id of the tenant ``slug`` names."""
+    async with ctx.db.transaction() as session:
+        row = await TenantRepo(session).get(slug)
+        assert row is not None
+        return row.id
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from pforte.store.tables import ApiKeyRow, ClientSecretRow
 from pforte.web.admin.schemas import ApiKeyPublic, SecretPublic
 from tests.test_client_shape import plain
 
+# Members the route computes from the client's other credentials, not stored with the row.
+COMPUTED = {"newest"}
+
 
 @pytest.mark.parametrize(("record", "model"), [(SecretRecord, SecretPublic), (ApiKeyRecord, ApiKeyPublic)])
 def test_the_public_model_shows_the_records_members(
@@ -24,7 +27,7 @@ def test_the_public_model_shows_the_records_members(
 ) -> None:
     hints = get_type_hints(record)
     assert {f.name: plain(hints[f.name]) for f in fields(record)} == {
-        name: plain(f.rebuild_annotation()) for name, f in model.model_fields.items()
+        name: plain(f.rebuild_annotation()) for name, f in model.model_fields.items() if name not in COMPUTED
     }
 
 

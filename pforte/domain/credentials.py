@@ -16,6 +16,7 @@ import calendar
 import secrets
 import uuid
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -92,6 +93,14 @@ class ApiKeyRecord(CredentialRecord):
     name: str
     scopes: list[str]
     expiration: datetime | None
+
+
+def newest_secret(candidates: Iterable[SecretRecord], now: datetime) -> SecretRecord | None:
+    """The secret a rotation put in place last: of the unexpired ones that authenticate now
+    (one whose ``startTime`` lies ahead is not yet the one to use), the latest ``startTime``,
+    then ``createdAt``. None when no secret is valid now."""
+    live = [s for s in candidates if s.start_time <= now < s.expiration]
+    return max(live, key=lambda s: (s.start_time, s.created_at, s.id), default=None)
 
 
 def add_months(moment: datetime, months: int) -> datetime:

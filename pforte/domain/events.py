@@ -44,6 +44,16 @@ class EventName(StrEnum):
     ROLE_DELETED = "role.deleted"
     CLIENT_ROLE_CREATED = "client_role.created"
     CLIENT_ROLE_DELETED = "client_role.deleted"
+    # Recorded in batches (``services.event_buffer``): up to a flush interval may be lost on a crash.
+    TOKEN_ISSUED = "token.issued"
+    CLIENT_AUTHENTICATION_FAILED = "client.authentication_failed"
+    # Written once per credential by the daily expiry check (``services.expiry_warnings``).
+    CLIENT_SECRET_EXPIRING = "client_secret.expiring"
+    API_KEY_EXPIRING = "api_key.expiring"
+
+
+# The events the token endpoint writes in batches, not in a transaction of their own.
+BATCHED = frozenset({EventName.TOKEN_ISSUED, EventName.CLIENT_AUTHENTICATION_FAILED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +79,17 @@ class Event:
     target_type: str
     target_id: str
     changes: dict[str, Any] = field(default_factory=dict)
+
+    def subjects(self) -> tuple[str | None, str | None]:
+        """The client id and the user id the event concerns (the Event API filters on them):
+        the client a client, consent or credential event names, the user a user event names
+        (a failed sign-in names only what was typed, which is no user id)."""
+        client_id = self.changes.get("clientId")
+        if self.target_type in ("client", "consent"):
+            client_id = self.target_id
+        elif self.target_type == "client_role":
+            client_id = self.target_id.partition("/")[0]
+        user_id = None
+        if self.target_type == "user" and self.name is not EventName.USER_SIGN_IN_FAILED:
+            user_id = self.target_id
+        return (client_id if isinstance(client_id, str) else None), user_id

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pforte.domain import apis
 from pforte.domain.clients import CLIENT_CREDENTIALS, ClientSpec
+from pforte.domain.credentials import SecretRecord
 from pforte.domain.permissions import BY_NAME, Permission
 
 SECRET_PLACEHOLDER = "<CLIENT_SECRET>"
@@ -52,9 +53,13 @@ class Guide:
     curl: str
     python: str
     apis: list[GuideApi]
+    # The client's newest unexpired secret: the one to use after a rotation.
+    newest_secret: SecretRecord | None = None
 
 
-def build_guide(*, public_url: str, tenant_slug: str, spec: ClientSpec) -> Guide:
+def build_guide(
+    *, public_url: str, tenant_slug: str, spec: ClientSpec, newest_secret: SecretRecord | None = None
+) -> Guide:
     issuer = f"{public_url}/t/{tenant_slug}"
     token_url = f"{issuer}/token"
     scope = " ".join(spec.allowed_scopes)
@@ -80,6 +85,7 @@ def build_guide(*, public_url: str, tenant_slug: str, spec: ClientSpec) -> Guide
         curl=curl,
         python=python,
         apis=_apis(public_url, tenant_slug, spec, token_url) if not spec.is_public else [],
+        newest_secret=newest_secret,
     )
 
 

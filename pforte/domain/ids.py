@@ -4,10 +4,12 @@ time-ordered UUIDs."""
 from __future__ import annotations
 
 import os
+import random
 import re
 import threading
 import time
 import uuid
+from datetime import datetime
 
 from pforte.domain.errors import Invalid
 
@@ -73,3 +75,22 @@ def new_id() -> uuid.UUID:
                 value = ((_last >> 64) + 1) << 64 | 0b10 << 62 | (rand & 0xFFFF_FFFF)
         _last = value
     return uuid.UUID(int=value)
+
+
+def first_id_at(moment: datetime) -> uuid.UUID:
+    """The least id ``id_at`` can give for ``moment`` or later: ``id >= first_id_at(t)`` holds
+    exactly for the ids of moments from ``t`` on (and ``<`` for those before it)."""
+    return uuid.UUID(int=_time_bits(moment))
+
+
+def _time_bits(moment: datetime) -> int:
+    ms, micros = divmod(int(moment.timestamp()) * 1_000_000 + moment.microsecond, 1000)
+    return (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (micros * 4096 // 1000) << 64 | 0b10 << 62
+
+
+def id_at(moment: datetime) -> uuid.UUID:
+    """A UUIDv7 of ``moment`` (RFC 9562 §6.2 method 3: the 12 bits after the millisecond hold
+    its fraction, so ids order as their moments do down to the microsecond) with random bits:
+    for events, whose id orders them as their ``createdAt`` does, wherever and whenever written."""
+    # Random for uniqueness, not secrecy (an event id is no credential): the fast generator.
+    return uuid.UUID(int=_time_bits(moment) | random.getrandbits(62))

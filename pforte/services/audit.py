@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pforte.domain.clock import utcnow
 from pforte.domain.events import Actor, Event
-from pforte.domain.ids import new_id
+from pforte.domain.ids import id_at
 from pforte.observability import current_request_id
 from pforte.services import changes
 from pforte.store.repos.audit import AuditRepo
@@ -24,9 +24,11 @@ def record(
 ) -> None:
     """Write ``event`` in the caller's transaction; ``publish=False`` for events that change
     nothing a cache holds (a sign-in, a consent): the caches of every process stay warm."""
+    client_id, user_id = event.subjects()
+    now = utcnow()
     AuditRepo(session).add(
         AuditEventRow(
-            id=new_id(),
+            id=id_at(now),  # ordered as createdAt, also among events written in batches
             tenant_id=tenant_id,
             name=event.name.value,
             actor=actor.label(),
@@ -36,8 +38,17 @@ def record(
             target_id=event.target_id,
             changes=event.changes,
             request_id=current_request_id(),
-            created_at=utcnow(),
+            created_at=now,
+            client_id=client_id,
+            user_id=_uuid(user_id),
         )
     )
     if publish:
         changes.tenant_changed(session, tenant_id)
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value is not None else None
+    except ValueError:
+        return None

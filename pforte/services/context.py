@@ -12,6 +12,7 @@ from pforte.security.keys import KeySealer
 from pforte.security.passwords import PasswordHasher
 from pforte.services.backchannel import BackChannel
 from pforte.services.cache import HotCache
+from pforte.services.event_buffer import EventBuffer
 from pforte.services.feed_state import FeedState
 from pforte.services.throttle import AuthThrottle
 from pforte.services.usage import SecretUsage
@@ -28,6 +29,7 @@ class Context:
     sealer: KeySealer
     cache: HotCache
     usage: SecretUsage
+    events: EventBuffer  # the token endpoint's events and the day's counts, written in batches
     throttle: AuthThrottle
     passwords: PasswordHasher
     sign_in_throttle: AuthThrottle  # failed sign-ins per account
@@ -52,6 +54,7 @@ class Context:
             sealer=sealer,
             cache=cache,
             usage=SecretUsage(),
+            events=EventBuffer(),
             throttle=AuthThrottle.from_settings(settings),
             sign_in_throttle=AuthThrottle.from_settings(
                 settings, limit=settings.sign_in_failure_limit, key_prefix="pforte-sign-in"

@@ -273,6 +273,15 @@ async def revoke_credential(
         )
 
 
+async def newest_secret(
+    ctx: Context, principal: Principal, tenant_ref: str, client_id: str
+) -> SecretRecord | None:
+    """The client's newest unexpired secret (``domain.credentials.newest_secret``)."""
+    async with client_read(ctx, principal, tenant_ref, client_id, READ) as unit:
+        rows = await SecretRepo(unit.session).all_of(unit.tenant.id, unit.client.id)
+    return cred.newest_secret((secret_of(r) for r in rows), utcnow())
+
+
 list_secrets = partial(list_credentials, SECRETS)
 revoke_secret = partial(revoke_credential, SECRETS)
 list_api_keys = partial(list_credentials, API_KEYS)

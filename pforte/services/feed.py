@@ -10,7 +10,8 @@ The change feed keeps this process's caches in step with changes other processes
   last ``seq`` seen — an indexed range read that is empty almost always.
 
 Housekeeping: secrets' ``lastUsedAt`` is written every ``usage.FLUSH_INTERVAL`` seconds (and at
-shutdown); old feed rows and expired deny-list entries are pruned.
+shutdown), the token endpoint's events and the day's counts every ``event_buffer.FLUSH_INTERVAL``
+seconds (and at shutdown); old feed rows and expired deny-list entries are pruned.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pforte.domain.clock import utcnow
 from pforte.observability import log
 from pforte.services.changes import Change, parse_notification
 from pforte.services.context import Context
+from pforte.services.event_buffer import FLUSH_INTERVAL as EVENT_FLUSH_INTERVAL
 from pforte.services.usage import FLUSH_INTERVAL
 from pforte.store.engine import driver_dsn
 from pforte.store.repos.changes import ChangeRepo, RevokedTokenRepo
@@ -111,6 +113,15 @@ async def flush_usage(ctx: Context, *, interval: float = FLUSH_INTERVAL) -> None
             log.warning("usage_flush_failed", error=type(exc).__name__)
 
 
+async def flush_events(ctx: Context, *, interval: float = EVENT_FLUSH_INTERVAL) -> None:
+    while True:
+        await ctx.events.wait(interval)
+        try:
+            await ctx.events.flush(ctx.db)
+        except Exception as exc:  # noqa: BLE001 - kept for the next flush
+            log.warning("event_flush_failed", error=type(exc).__name__, pending=ctx.events.pending)
+
+
 async def prune(ctx: Context, *, interval: float = PRUNE_INTERVAL) -> None:
     while True:
         await asyncio.sleep(interval)
@@ -131,14 +142,15 @@ Job = Callable[[Context], Coroutine[Any, Any, None]]
 async def running(ctx: Context, *extra: Job) -> AsyncIterator[None]:
     """Run the feed and housekeeping (and ``extra`` jobs) while the server serves."""
     feed = poll_changes if ctx.db.dialect == "sqlite" else listen_changes
-    tasks = [asyncio.create_task(job(ctx)) for job in (feed, flush_usage, prune, *extra)]
+    tasks = [asyncio.create_task(job(ctx)) for job in (feed, flush_usage, flush_events, prune, *extra)]
     try:
         yield
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        try:
-            await ctx.usage.flush(ctx.db)
-        except Exception as exc:  # noqa: BLE001 - shutting down: say so and go
-            log.warning("usage_flush_failed", error=type(exc).__name__)
+        for flush, what in ((ctx.usage.flush, "usage"), (ctx.events.flush, "event")):
+            try:
+                await flush(ctx.db)
+            except Exception as exc:  # noqa: BLE001 - shutting down: say so and go
+                log.warning(f"{what}_flush_failed", error=type(exc).__name__)

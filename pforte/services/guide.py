@@ -7,11 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from pforte.domain import permissions
+from pforte.domain.clock import utcnow
+from pforte.domain.credentials import newest_secret
 from pforte.domain.guide import Guide, build_guide
 from pforte.domain.principal import Principal
 from pforte.services.clients import READ
 from pforte.services.context import Context
-from pforte.services.records import spec_of
+from pforte.services.records import secret_of, spec_of
 from pforte.services.units import client_read, tenant_read
 from pforte.store.repos.audit import AuditRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
@@ -27,7 +29,11 @@ async def catalogue(
 async def guide(ctx: Context, principal: Principal, tenant_ref: str, client_id: str) -> Guide:
     async with client_read(ctx, principal, tenant_ref, client_id, READ) as unit:
         spec = spec_of(unit.client)
-        return build_guide(public_url=ctx.settings.public_url, tenant_slug=unit.tenant.slug, spec=spec)
+        secrets = await SecretRepo(unit.session).all_of(unit.tenant.id, unit.client.id)
+    newest = newest_secret((secret_of(r) for r in secrets), utcnow())
+    return build_guide(
+        public_url=ctx.settings.public_url, tenant_slug=unit.tenant.slug, spec=spec, newest_secret=newest
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,21 +58,6 @@ async def activity(
         keys = await ApiKeyRepo(unit.session).page(unit.tenant.id, unit.client.id, cursor=None, limit=1000)
         ids = [str(s.id) for s in secrets] + [str(k.id) for k in keys.items]
         rows = await AuditRepo(unit.session).of_client(unit.tenant.id, client_id, ids, limit=limit)
-    return [
-        Activity(r.name, r.actor, r.target_type, r.target_id, dict(r.changes), r.created_at) for r in rows
-    ]
-
-
-EVENTS_READ = "events:read"
-
-
-async def recent_events(
-    ctx: Context, principal: Principal, tenant_ref: str, *, name_prefix: str = "", limit: int = 100
-) -> list[Activity]:
-    """The tenant's newest audit events (``events:read``), those whose name starts with
-    ``name_prefix`` ("client.", "user.signed_in") when given."""
-    async with tenant_read(ctx, principal, tenant_ref, EVENTS_READ) as unit:
-        rows = await AuditRepo(unit.session).list(unit.tenant.id, limit=limit, name_prefix=name_prefix)
     return [
         Activity(r.name, r.actor, r.target_type, r.target_id, dict(r.changes), r.created_at) for r in rows
     ]

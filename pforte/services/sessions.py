@@ -99,9 +99,16 @@ async def check_password(ctx: Context, tenant: TenantView, username: str, passwo
 
 
 async def start(
-    ctx: Context, tenant: TenantView, user: UserRow, now: datetime, *, replaces: str | None
+    ctx: Context,
+    tenant: TenantView,
+    user: UserRow,
+    now: datetime,
+    *,
+    replaces: str | None,
+    client_id: str | None = None,
 ) -> tuple[str, SessionRow]:
-    """A new session for ``user`` (the one ``replaces`` names, if any, ends); the cookie value."""
+    """A new session for ``user`` (the one ``replaces`` names, if any, ends); the cookie value.
+    ``client_id``: the application the user signs in to, as the ``user.signed_in`` event names it."""
     value = secrets.token_urlsafe(32)
     row = SessionRow(
         id=new_id(),
@@ -113,6 +120,7 @@ async def start(
         created_at=now,
         expires_at=now + timedelta(seconds=ctx.settings.session_lifetime),
     )
+    fields = {"username": user.username} | ({"clientId": client_id} if client_id else {})
     async with ctx.db.transaction() as session:
         repo = SessionRepo(session)
         if replaces:
@@ -124,7 +132,7 @@ async def start(
             session,
             tenant_id=tenant.id,
             actor=user_actor(tenant, user),
-            event=Event(EventName.USER_SIGNED_IN, "user", str(user.id), {"username": user.username}),
+            event=Event(EventName.USER_SIGNED_IN, "user", str(user.id), fields),
             publish=False,
         )
     return value, row

@@ -9,6 +9,7 @@
     grant allowed     the client is registered for the grant (``unauthorized_client``, §5.2)
     dispatch          the grant's ``handle()`` (``services.grants``) with its declared parameters;
                       a token issued is counted for /metrics (``pforte_tokens_issued_total``)
+                      and noted as a ``token.issued`` event for the next batch
 
 Web (``web.protocol.form_dispatch``) only turns ASGI into a ``FormRequest`` and the ``Reply``
 into bytes. Adding a grant touches ``services.grants`` only; adding a client authentication
@@ -66,10 +67,22 @@ def grant_allowed(client: ClientView, grant: Grant) -> None:
 
 async def dispatch(ctx: Context, grant: Grant, request: TokenRequest) -> dict[str, Any]:
     try:
-        issued = await grant.handle(ctx, request)
+        response = await grant.handle(ctx, request)
     except NoSigningKey:
         log.error("no_signing_key", tenant=request.tenant.slug)
         raise ServerError("no signing key") from None
     if ctx.counts is not None:
         ctx.counts.token_issued(grant.GRANT_TYPE)
-    return issued
+    # token.issued: noted in memory, written in the next batch (``services.event_buffer``).
+    tenant = request.tenant
+    ctx.events.token_issued(
+        tenant.id,
+        tenant.slug,
+        request.now,
+        request.client.client_id,
+        request.user_id,
+        grant.GRANT_TYPE,
+        response.get("scope"),
+        request.jti,
+    )
+    return response

@@ -28,7 +28,8 @@ BASE = "/api/admin/v1/tenants"
 SECRET_RE = re.compile(r"pfs_[0-9A-Za-z]{49}")
 KEY_RE = re.compile(r"pfk_[0-9A-Za-z]{49}")
 SECRET_FIELDS = {
-    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt")
+    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt"),
+    "newest",
 }
 KEY_FIELDS = {"id", "name", "valueDisplay", "scopes", "expiration", "createdAt", "createdBy", "lastUsedAt"}
 

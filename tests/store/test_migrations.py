@@ -89,7 +89,7 @@ async def test_models_and_migrations_agree(ctx: Context) -> None:
 
 
 async def test_database_is_at_the_head_revision(ctx: Context) -> None:
-    assert head_revision() == "0008"
+    assert head_revision() == "0009"
     assert await version(ctx.db) == [head_revision()]
 
 

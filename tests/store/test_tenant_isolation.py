@@ -33,6 +33,8 @@ from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
 from pforte.domain.consoles import BUILTIN_CLIENT_IDS
 from pforte.domain.errors import Unavailable
+from pforte.domain.event_log import EventFilter
+from pforte.domain.metrics import DayRange
 from pforte.domain.users import UserFilter, UserSpec
 from pforte.services import clients as client_service
 from pforte.services import roles as role_service
@@ -44,6 +46,7 @@ from pforte.store.repos.audit import AuditRepo
 from pforte.store.repos.changes import RevokedTokenRepo
 from pforte.store.repos.clients import ClientRepo
 from pforte.store.repos.credentials import ApiKeyRepo, SecretRepo
+from pforte.store.repos.metrics import MetricRepo
 from pforte.store.repos.scoping import scoped_count, scoped_delete, scoped_select, scoped_update
 from pforte.store.repos.sessions import CodeRepo, ConsentRepo, NewRefreshToken, RefreshTokenRepo, SessionRepo
 from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
@@ -293,6 +296,25 @@ async def test_credential_touch_is_scoped(ctx: Context, world: World, repo: Cred
     assert (await credential_row(ctx, world, repo)).last_used_at == at
 
 
+@covers("SecretRepo.mark_expiring", "ApiKeyRepo.mark_expiring")
+@credential_repos
+async def test_credential_mark_expiring_is_scoped(ctx: Context, world: World, repo: CredentialRepo) -> None:
+    cid, now = world.credential_id(repo), utcnow()
+    async with ctx.db.transaction() as session:  # due within a day
+        await session.execute(
+            scoped_update(repo.row, world.a)
+            .where(repo.row.id == cid)
+            .values(expiration=now + timedelta(days=1))
+        )
+    async with ctx.db.transaction() as session:
+        assert await repo(session).mark_expiring(world.b, now, now + timedelta(days=2)) == []
+    assert (await credential_row(ctx, world, repo)).expiry_warned_at is None
+    async with ctx.db.transaction() as session:
+        [(row, client_id)] = await repo(session).mark_expiring(world.a, now, now + timedelta(days=2))
+        assert (row.id, row.tenant_id, client_id) == (cid, world.a, CLIENT_ID)
+    assert (await credential_row(ctx, world, repo)).expiry_warned_at is not None
+
+
 @covers("SecretRepo.count_live")
 async def test_secret_count_live_is_scoped(ctx: Context, world: World) -> None:
     now = utcnow()
@@ -382,6 +404,57 @@ async def test_audit_list_is_scoped(ctx: Context, world: World) -> None:
     assert {e.target_id for e in b_events} & {CLIENT_ID, str(world.secret_id), str(world.api_key_id)} == set()
 
 
+@covers("AuditRepo.page")
+async def test_audit_page_is_scoped(ctx: Context, world: World) -> None:
+    wanted = EventFilter(client_id=CLIENT_ID).checked()
+    async with ctx.db.transaction() as session:
+        repo = AuditRepo(session)
+        assert (await repo.page(world.b, wanted, cursor=None, limit=50)).items == []
+        a_page = await repo.page(world.a, wanted, cursor=None, limit=50)
+    assert sorted(e.name for e in a_page.items) == [
+        "api_key.created",
+        "client.created",
+        "client_secret.created",
+    ]
+    assert {e.tenant_id for e in a_page.items} == {world.a}
+
+
+@covers("AuditRepo.delete_before")
+async def test_audit_delete_before_is_scoped(ctx: Context, world: World) -> None:
+    later = utcnow() + timedelta(seconds=1)
+    async with ctx.db.transaction() as session:
+        b_count = len(await AuditRepo(session).list(world.b))
+        assert await AuditRepo(session).delete_before(world.b, later, limit=1000) == b_count
+    async with ctx.db.transaction() as session:
+        assert await AuditRepo(session).list(world.b) == []
+        assert len(await AuditRepo(session).list(world.a)) > 0  # A's are all there
+
+
+async def _counted(ctx: Context, world: World) -> DayRange:
+    today = utcnow().date()
+    ctx.events.signed_in(world.a, utcnow(), CLIENT_ID, uuid.uuid4())
+    await ctx.events.flush(ctx.db)
+    return DayRange(today, today)
+
+
+@covers("MetricRepo.counts")
+async def test_metric_counts_are_scoped(ctx: Context, world: World) -> None:
+    days = await _counted(ctx, world)
+    async with ctx.db.transaction() as session:
+        assert await MetricRepo(session).counts(world.b, days, None) == []
+        [row] = await MetricRepo(session).counts(world.a, days, None)
+    assert (row.tenant_id, row.client_id, row.sign_ins) == (world.a, CLIENT_ID, 1)
+
+
+@covers("MetricRepo.active_users")
+async def test_metric_active_users_are_scoped(ctx: Context, world: World) -> None:
+    days = await _counted(ctx, world)
+    async with ctx.db.transaction() as session:
+        assert await MetricRepo(session).active_users(world.b, days, None) == {}
+        active = await MetricRepo(session).active_users(world.a, days, None)
+    assert active == {(days.first, CLIENT_ID): 1, (days.first, None): 1}
+
+
 # RevokedTokenRepo ------------------------------------------------------------------------------
 
 
@@ -415,6 +488,9 @@ NOT_TENANT_SCOPED = {
     "SecretRepo.add",
     "ApiKeyRepo.add",
     "AuditRepo.add",
+    "AuditRepo.add_many",
+    "MetricRepo.add_counts",
+    "MetricRepo.add_active",
     "SigningKeyRepo.add",
     "UserRepo.add",
     "RoleRepo.add",
@@ -433,6 +509,7 @@ NOT_TENANT_SCOPED = {
     "TenantRepo.page",
     "TenantRepo.lock",
     "TenantRepo.add",
+    "TenantRepo.existing",
     "TenantRepo.delete",
     # Cross-tenant jobs: automatic key rotation looks at every tenant; at start-up every
     # tenant's built-in console clients are checked against the public URL.

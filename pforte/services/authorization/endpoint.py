@@ -142,7 +142,11 @@ async def start_session(
 ) -> Answer:
     """A new session for ``user``, whose password was checked just now, and the authorization
     continued (consent or the code); ``username`` as typed, for the form if the user is gone."""
-    cookie, _ = await sessions.start(ctx, found.tenant, user, now, replaces=browser.session_cookie)
+    client_id = found.client.client_id
+    cookie, _ = await sessions.start(
+        ctx, found.tenant, user, now, replaces=browser.session_cookie, client_id=client_id
+    )
+    ctx.events.signed_in(found.tenant.id, now, client_id, user.id)
     signed_in = await sessions.current(ctx, found.tenant, cookie, now)
     if signed_in is None:  # disabled or deleted in the meantime
         return Answer(sign_in_page(ctx, found, request, browser, now, username, "sign_in.failed"))

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 
 from pforte.domain.events import Actor, Event, EventName
 from pforte.services import audit, sessions
 from pforte.services.authorization import password_change
-from pforte.services.authorization.endpoint import Browser, resume, sign_in_page, start_session
+from pforte.services.authorization.endpoint import Authorizing, Browser, resume, sign_in_page, start_session
 from pforte.services.authorization.outcomes import Answer
 from pforte.services.context import Context
-from pforte.services.views import TenantView
 
 
 async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Browser) -> Answer:
@@ -42,7 +42,7 @@ async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Bro
             await ctx.sign_in_throttle.failed(slug, account),
             await ctx.address_throttle.failed(slug, address),
         ]
-        await _audit_failure(ctx, found.tenant, username)
+        await _audit_failure(ctx, found, username, now)
         retry = max((v.retry_after for v in verdicts if v.retry_after is not None), default=None)
         if retry is not None:
             return Answer(
@@ -57,12 +57,15 @@ async def sign_in(ctx: Context, slug: str, form: Mapping[str, str], browser: Bro
     return await start_session(ctx, found, request, user, browser, now, username=username)
 
 
-async def _audit_failure(ctx: Context, tenant: TenantView, username: str) -> None:
+async def _audit_failure(ctx: Context, found: Authorizing, username: str, now: datetime) -> None:
+    """``user.sign_in_failed`` at the client of the authorization request, and counted there."""
+    tenant, client_id = found.tenant, found.client.client_id
     async with ctx.db.transaction() as session:
         audit.record(
             session,
             tenant_id=tenant.id,
             actor=Actor(kind="anonymous", id="-", tenant=tenant.slug),
-            event=Event(EventName.USER_SIGN_IN_FAILED, "user", username[:200], {}),
+            event=Event(EventName.USER_SIGN_IN_FAILED, "user", username[:200], {"clientId": client_id}),
             publish=False,
         )
+    ctx.events.sign_in_failed(tenant.id, now, client_id)

@@ -11,8 +11,8 @@ request presenting two is ``invalid_request``; one presenting none is ``invalid_
 
 Failures are throttled per client id (``services.throttle``): while a client id is blocked,
 every attempt is 429 whatever the credentials; a failure is counted, maybe slowed down, maybe
-answered 429. Adding a method (``private_key_jwt``) is one module
-here and one line in ``METHODS``.
+answered 429, and recorded (``client.authentication_failed``, in the next batch of events).
+Adding a method (``private_key_jwt``) is one module here and one line in ``METHODS``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ async def authenticate(ctx: Context, tenant: TenantView, request: AuthRequest, n
     try:
         client = await method.verify(ctx, tenant, presented, now)
     except InvalidClient:
+        ctx.events.authentication_failed(tenant.id, tenant.slug, now, presented.client_id)
         verdict = await ctx.throttle.failed(tenant.slug, presented.client_id)
         if verdict.retry_after is not None:
             raise TooManyAttempts(verdict.retry_after) from None

@@ -63,6 +63,7 @@ def issue(storage: Storage, request: TokenRequest) -> dict[str, Any]:
         now=int(request.now.timestamp()),
         lifetime=client.access_token_lifetime,
     )
+    request.jti = claims["jti"]
     response: dict[str, Any] = {
         "access_token": key.signer.sign(claims),
         "token_type": "Bearer",

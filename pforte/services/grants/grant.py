@@ -30,6 +30,9 @@ class TokenRequest:
     client: ClientView  # authenticated, and allowed this grant
     parameters: dict[str, str]  # the form's parameters that the grant declares
     now: datetime  # the request's one clock reading
+    # Set by what signs the access token, for its ``token.issued`` event (``token_endpoint``).
+    jti: str | None = None
+    user_id: str | None = None  # when the token acts for a user
 
 
 class Grant(Protocol):

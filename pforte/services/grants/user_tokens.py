@@ -102,6 +102,8 @@ class Grantee:
             sid=sid,
             act=act,
         )
+        # what the token.issued event names (``token_endpoint.dispatch``)
+        self.request.jti, self.request.user_id = claims["jti"], claims["sub"]
         return self.key.signer.sign(claims), claims
 
     async def issue(

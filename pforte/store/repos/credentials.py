@@ -51,6 +51,35 @@ class _CredentialRepo(Generic[CredT]):
         )
         return result.first() is not None
 
+    async def mark_expiring(
+        self, tenant_id: uuid.UUID, now: datetime, until: datetime
+    ) -> list[tuple[CredT, str]]:
+        """Mark the credentials that expire in ``(now, until]`` and were not marked yet, and
+        return them with their client's clientId. One ``UPDATE … WHERE expiry_warned_at IS
+        NULL … RETURNING``: of processes running it at once, each credential goes to one."""
+        marked = await self.session.execute(
+            scoped_update(self.row, tenant_id)
+            .where(
+                self.row.expiry_warned_at.is_(None),
+                self.row.expiration > now,
+                self.row.expiration <= until,
+            )
+            .values(expiry_warned_at=now)
+            .returning(self.row.id)
+            .execution_options(synchronize_session=False)
+        )
+        ids = [row.id for row in marked]
+        if not ids:
+            return []
+        stmt = (
+            scoped_select(self.row, tenant_id)
+            .add_columns(ClientRow.client_id)
+            .join(ClientRow, ClientRow.id == self.row.client_pk)
+            .where(self.row.id.in_(ids))
+            .order_by(self.row.id)
+        )
+        return [(row, client_id) for row, client_id in (await self.session.execute(stmt)).all()]
+
     async def touch(self, tenant_id: uuid.UUID, credential_id: uuid.UUID, at: datetime) -> None:
         await self.session.execute(
             scoped_update(self.row, tenant_id).where(self.row.id == credential_id).values(last_used_at=at)

@@ -62,6 +62,12 @@ class TenantRepo:
         """Every tenant, by slug (start-up work across tenants: the consoles' clients)."""
         return list((await self.session.scalars(select(TenantRow).order_by(TenantRow.slug))).all())
 
+    async def existing(self, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``ids`` that name a tenant (what a batch may still be written for)."""
+        if not ids:
+            return set()
+        return set((await self.session.scalars(select(TenantRow.id).where(TenantRow.id.in_(ids)))).all())
+
     def add(self, row: TenantRow) -> None:
         self.session.add(row)
 

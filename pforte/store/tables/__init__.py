@@ -1,6 +1,6 @@
 """ORM tables; importing this package registers every table on ``Base.metadata``."""
 
-from pforte.store.tables.audit import AuditEventRow
+from pforte.store.tables.audit import AuditEventRow, DailyActiveUserRow, DailyCountRow
 from pforte.store.tables.changes import ChangeRow, RevokedTokenRow
 from pforte.store.tables.clients import ClientRow
 from pforte.store.tables.credentials import ApiKeyRow, ClientSecretRow
@@ -23,6 +23,8 @@ __all__ = [
     "ClientRow",
     "ClientSecretRow",
     "ConsentRow",
+    "DailyActiveUserRow",
+    "DailyCountRow",
     "RefreshTokenRow",
     "RevokedTokenRow",
     "RoleRow",

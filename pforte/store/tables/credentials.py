@@ -26,6 +26,8 @@ class ClientSecretRow(TenantOwned, Base):
     # The creating actor as audit events name it (Actor.label()); NULL for rows older than 0007.
     created_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None]
+    # When its ``*.expiring`` event was written (``services.expiry_warnings``): once per credential.
+    expiry_warned_at: Mapped[datetime | None]
 
 
 class ApiKeyRow(TenantOwned, Base):
@@ -44,3 +46,5 @@ class ApiKeyRow(TenantOwned, Base):
     # The creating actor as audit events name it (Actor.label()); NULL for rows older than 0007.
     created_by: Mapped[str | None] = mapped_column(String(200))
     last_used_at: Mapped[datetime | None]
+    # When its ``*.expiring`` event was written (``services.expiry_warnings``): once per credential.
+    expiry_warned_at: Mapped[datetime | None]

@@ -6,7 +6,15 @@ from fastapi import APIRouter
 
 from pforte.domain.permissions import Permission
 from pforte.services import guide as service
-from pforte.web.admin.schemas import Descriptions, GuideApiOut, GuideOut, PageOut, PermissionOut, Snippets
+from pforte.web.admin.schemas import (
+    Descriptions,
+    GuideApiOut,
+    GuideOut,
+    NewestSecretOut,
+    PageOut,
+    PermissionOut,
+    Snippets,
+)
 from pforte.web.deps import ClientIdPath, ContextDep, PrincipalDep, TenantRef
 
 router = APIRouter(prefix="/tenants/{tenant}", tags=["catalogue and guide"])
@@ -47,4 +55,5 @@ async def client_guide(
         admin_api_base=g.admin_api_base,
         snippets=Snippets(curl=g.curl, python=g.python),
         apis=[GuideApiOut.model_validate(a, from_attributes=True) for a in g.apis],
+        newest_secret=NewestSecretOut.model_validate(g.newest_secret) if g.newest_secret else None,
     )

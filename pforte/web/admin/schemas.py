@@ -251,6 +251,11 @@ class SecretPublic(Outgoing):
     created_at: datetime
     created_by: CreatedBy
     last_used_at: datetime | None
+    newest: bool = Field(
+        False,
+        description="the client's newest unexpired secret (latest startTime, then createdAt): "
+        "after a rotation, the one to use; the others can be revoked once it is in place",
+    )
 
 
 class SecretCreated(SecretPublic):
@@ -319,6 +324,12 @@ class GuideApiOut(Outgoing):
     curl: str = Field(description="a first call, with the token the guide's snippets fetch")
 
 
+class NewestSecretOut(Outgoing):
+    id: uuid.UUID
+    value_display: str
+    expiration: datetime
+
+
 class GuideOut(Outgoing):
     tenant: str
     issuer: str
@@ -335,6 +346,10 @@ class GuideOut(Outgoing):
     admin_api_base: str
     snippets: Snippets
     apis: list[GuideApiOut] = Field(description="each API the client's permissions open")
+    newest_secret: NewestSecretOut | None = Field(
+        description="the client's newest unexpired secret (the one to use after a rotation); "
+        "null for a public client or when every secret has expired"
+    )
 
 
 # --- roles and client roles (DESIGN.md §6, §7) -----------------------------------------------

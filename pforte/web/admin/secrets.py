@@ -22,8 +22,9 @@ from pforte.web.deps import (
 router = APIRouter(prefix="/tenants/{tenant}/clients/{clientId}/secrets", tags=["client secrets"])
 
 
-def secret_created(secret: CreatedSecret) -> SecretCreated:
-    return SecretCreated(**SecretPublic.model_validate(secret.record).model_dump(), value=secret.value)
+def secret_created(secret: CreatedSecret, *, newest: bool = True) -> SecretCreated:
+    public = SecretPublic.model_validate(secret.record).model_dump()
+    return SecretCreated(**{**public, "newest": newest}, value=secret.value)
 
 
 @router.get("", response_model=PageOut[SecretPublic])
@@ -36,7 +37,11 @@ async def list_secrets(
     limit: Limit = None,
 ) -> PageOut[SecretPublic]:
     page = await service.list_secrets(ctx, principal, tenant, client_id, cursor=cursor, limit=limit)
-    return page_out(page.map(SecretPublic.model_validate))
+    newest = await service.newest_secret(ctx, principal, tenant, client_id)
+    newest_id = newest.id if newest is not None else None
+    return page_out(
+        page.map(lambda s: SecretPublic.model_validate(s).model_copy(update={"newest": s.id == newest_id}))
+    )
 
 
 @router.post(
@@ -56,7 +61,9 @@ async def create_secret(
     request = SecretRequest(
         description=body.description, start_time=body.start_time, expiration=body.expiration
     )
-    return secret_created(await service.create_secret(ctx, principal, tenant, client_id, request))
+    created = await service.create_secret(ctx, principal, tenant, client_id, request)
+    newest = await service.newest_secret(ctx, principal, tenant, client_id)
+    return secret_created(created, newest=newest is not None and newest.id == created.record.id)
 
 
 @router.delete("/{secretId}", status_code=204, response_class=Response)

@@ -23,6 +23,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from pforte.domain.credentials import newest_secret
 from pforte.domain.errors import DomainError, Invalid
 from pforte.domain.permissions import BY_NAME, is_permission
 from pforte.services import clients as client_service
@@ -55,7 +56,7 @@ class Shown:
 
 
 def _rows(items: list[Any], kind: str, now: datetime) -> list[Shown]:
-    newest = max((i.created_at for i in items), default=None)
+    newest = newest_secret(items, now) if kind == "secrets" else None
     shown = []
     for item in items:
         start = getattr(item, "start_time", None)
@@ -80,7 +81,7 @@ def _rows(items: list[Any], kind: str, now: datetime) -> list[Shown]:
                 scopes=list(getattr(item, "scopes", [])),
                 state=state,
                 days_left=days,
-                newest=kind == "secrets" and item.created_at == newest and state == "valid",
+                newest=newest is not None and item.id == newest.id,
             )
         )
     return shown

@@ -7,7 +7,7 @@
                                            delete (asks once more) | delete-confirmed
     GET  …/{tenant}/roles                  the tenant's roles and their permissions; new role
     POST …/{tenant}/roles                  ``action``: create | delete | delete-confirmed
-    GET  …/{tenant}/events                 the newest audit events, filtered by name prefix
+    GET  …/{tenant}/events                 the events, newest first, by type; "older" pages on
     GET  /t/system/admin/tenants           the operator's tenants ("Instanzen")
     POST /t/system/admin/tenants           ``action``: create | rename | delete (the slug typed again)
 
@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from pforte.domain.errors import DomainError, Invalid
+from pforte.domain.event_log import EventFilter
 from pforte.domain.ids import SYSTEM_TENANT
 from pforte.domain.users import SEARCH_MAX, UserFilter, UserSpec
-from pforte.services import guide as guide_service
+from pforte.services import event_log
 from pforte.services import roles as role_service
 from pforte.services import tenants as tenant_service
 from pforte.services import users as user_service
@@ -36,6 +37,7 @@ from pforte.services.users import UserChange
 from pforte.web.consoles import admin, client_form, common
 
 PAGE_SIZE = 50
+EVENTS_PAGE = 100
 
 
 async def _roles(ctx: Context, person: admin.Person, managed: str) -> list[str]:
@@ -258,16 +260,23 @@ async def roles(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
+    """The tenant's events through the Event API's service: newest first, a page at a time
+    ("older" follows the cursor), narrowed by type (a name, or a prefix: ``client`` is ``client.``)."""
     ctx: Context = request.app.state.ctx
     found = await admin.managed_person(request, ctx)
     if isinstance(found, Response):
         return found
     person, managed = found
-    kind = request.query_params.get("type", "")[:64]
+    kind = request.query_params.get("type", "").strip()[:64]
+    cursor = request.query_params.get("cursor") or None
+    wanted = EventFilter(types=(kind if "." in kind else f"{kind}.",) if kind else ())
     try:
-        entries = await guide_service.recent_events(ctx, person.principal, managed, name_prefix=kind)
+        page = await event_log.list_events(
+            ctx, person.principal, managed, wanted, cursor=cursor, limit=EVENTS_PAGE
+        )
     except DomainError as exc:
         return admin.refused(request, ctx, person, exc)
+    base = f"{person.managed(managed)}/events"
     return admin.render(
         request,
         ctx,
@@ -275,9 +284,10 @@ async def events(request: Request) -> Response:
         "events.html",
         managed=managed,
         current="events",
-        entries=entries,
+        entries=page.items,
         kind=kind,
-        base=f"{person.managed(managed)}/events",
+        base=base,
+        older_url=f"{base}?{urlencode({'type': kind, 'cursor': page.next})}" if page.next else None,
     )
 
 

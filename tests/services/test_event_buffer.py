@@ -1,0 +1,97 @@
+"""The event buffer: a flush writes what waits (and only once), a failed flush keeps it for the
+next, a deleted tenant's rows go with the tenant, and memory is bounded whatever the database
+does — the counts of dropped events are kept."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from pforte.domain.clock import utcnow
+from pforte.services import tenants as tenant_service
+from pforte.services.bootstrap import SYSTEM_PRINCIPAL
+from pforte.services.context import Context
+from pforte.services.event_buffer import EventBuffer
+from pforte.store.engine import Database
+from pforte.store.tables import AuditEventRow, DailyCountRow
+from tests.conftest import make_tenant, tenant_id_of
+
+pytestmark = pytest.mark.anyio
+
+
+def issue(buffer: EventBuffer, tenant: uuid.UUID, n: int, client_id: str = "svc") -> None:
+    for _ in range(n):
+        buffer.token_issued(
+            tenant, "t", utcnow(), client_id, None, "client_credentials", None, uuid.uuid4().hex
+        )
+
+
+async def tokens(ctx: Context, tenant: uuid.UUID) -> tuple[int, int]:
+    """(token.issued events, tokensIssued counted) of the tenant."""
+    async with ctx.db.transaction() as session:
+        events = await session.scalar(
+            select(func.count()).where(
+                AuditEventRow.tenant_id == tenant, AuditEventRow.name == "token.issued"
+            )
+        )
+        counted = await session.scalar(
+            select(func.coalesce(func.sum(DailyCountRow.tokens_issued), 0)).where(
+                DailyCountRow.tenant_id == tenant
+            )
+        )
+    return int(events or 0), int(counted or 0)
+
+
+async def test_a_flush_writes_once_and_a_deleted_tenants_rows_go(ctx: Context) -> None:
+    kept, gone = await make_tenant(ctx), await make_tenant(ctx)
+    kept_id, gone_id = await tenant_id_of(ctx, kept), await tenant_id_of(ctx, gone)
+    buffer = EventBuffer()
+    issue(buffer, kept_id, 3)
+    issue(buffer, gone_id, 2)
+    buffer.sign_in_failed(gone_id, utcnow(), None)
+    await tenant_service.delete_tenant(ctx, SYSTEM_PRINCIPAL, gone)
+    assert await buffer.flush(ctx.db) == 5
+    assert await buffer.flush(ctx.db) == 0  # nothing twice
+    assert await tokens(ctx, kept_id) == (3, 3)
+    assert await tokens(ctx, gone_id) == (0, 0)
+
+
+async def test_a_failed_flush_keeps_everything_for_the_next(ctx: Context, tmp_path: object) -> None:
+    tenant = await tenant_id_of(ctx, await make_tenant(ctx))
+    buffer = EventBuffer()
+    issue(buffer, tenant, 4)
+    buffer.signed_in(tenant, utcnow(), "svc", uuid.uuid4())
+    broken = Database(f"sqlite+aiosqlite:///{tmp_path}/no-schema.db")  # no tables: every write fails
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
+        await buffer.flush(broken)
+    await broken.dispose()
+    assert buffer.pending == 4
+    assert await buffer.flush(ctx.db) == 4
+    assert await tokens(ctx, tenant) == (4, 4)
+    async with ctx.db.transaction() as session:
+        assert (
+            await session.scalar(select(DailyCountRow.sign_ins).where(DailyCountRow.tenant_id == tenant)) == 1
+        )
+
+
+async def test_memory_is_bounded_and_dropped_events_still_count(ctx: Context) -> None:
+    tenant = await tenant_id_of(ctx, await make_tenant(ctx))
+    buffer = EventBuffer(flush_at=10, hard_cap=100)
+    issue(buffer, tenant, 250)
+    assert buffer.pending <= 100
+    assert buffer.dropped == 250 - buffer.pending
+    written = await buffer.flush(ctx.db)
+    assert written == 250 - buffer.dropped
+    events, counted = await tokens(ctx, tenant)
+    assert (events, counted) == (written, 250)  # the metric is exact: only events were dropped
+
+
+def test_the_day_is_the_utc_day() -> None:
+    buffer = EventBuffer()
+    tenant = uuid.uuid4()
+    late = datetime(2026, 12, 6, 23, 59, 59, 999999, tzinfo=UTC)
+    buffer.sign_in_failed(tenant, late, None)
+    assert list(buffer._counts) == [(tenant, late.date(), "")]
