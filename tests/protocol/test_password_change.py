@@ -171,7 +171,10 @@ async def test_a_new_password_starts_the_session_and_the_code_is_exchanged(
         {"by": "user"},
     )
     (signed_in,) = await audit_events(ctx, "user.signed_in", str(app.user_id))
-    assert (signed_in.actor, signed_in.changes) == (f"user:{app.user_id}", {"username": app.username})
+    assert (signed_in.actor, signed_in.changes) == (
+        f"user:{app.user_id}",
+        {"username": app.username, "clientId": app.client_id},
+    )
     assert signed_in.created_at >= changed.created_at
 
     # the new password works, the old one does not: at the page and at the password grant
