@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
@@ -33,8 +33,10 @@ from pforte.store.repos.audit import AuditRepo, EventValues
 from pforte.store.repos.metrics import MetricRepo
 from pforte.store.repos.tenants import TenantRepo
 
+T = TypeVar("T")
 FLUSH_INTERVAL = 1.0
 FLUSH_AT = 5_000
+WRITE_SLICE = 500
 HARD_CAP = 100_000
 
 TOKEN_ISSUED = EventName.TOKEN_ISSUED.value
@@ -194,10 +196,21 @@ async def _write(
     """One transaction: the events, the counts and the active users (of ``live`` tenants only,
     when given)."""
     async with db.transaction() as session:
-        await AuditRepo(session).add_many([_row(e) for e in events if live is None or e[1] in live])
-        repo = MetricRepo(session)
-        await repo.add_counts([_count(k, v) for k, v in counts.items() if live is None or k[0] in live])
-        await repo.add_active([_active(k) for k in active if live is None or k[0] in live])
+        audit, metrics = AuditRepo(session), MetricRepo(session)
+        # In slices: a slice's rows are made, then the driver's thread writes them while the
+        # loop serves requests (one 5,000-row list held the loop for tens of milliseconds: the
+        # token endpoint's p99 tripled).
+        for part in _slices([e for e in events if live is None or e[1] in live]):
+            await audit.add_many([_row(e) for e in part])
+        for keys in _slices([k for k in counts if live is None or k[0] in live]):
+            await metrics.add_counts([_count(k, counts[k]) for k in keys])
+        for users in _slices([k for k in active if live is None or k[0] in live]):
+            await metrics.add_active([_active(k) for k in users])
+
+
+def _slices(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), WRITE_SLICE):
+        yield items[start : start + WRITE_SLICE]
 
 
 def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: set[ActiveKey]) -> None:

@@ -79,7 +79,7 @@ class AuditRepo:
                     *r[2:8],
                     orjson.dumps(r[8]).decode(),
                     r[9],
-                    f"{r[10].astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}",
+                    r[10].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
                     r[11],
                     r[12].hex if r[12] is not None else None,
                 )
