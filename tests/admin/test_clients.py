@@ -59,7 +59,8 @@ DEFAULTS: dict[str, Any] = {
 }
 PUBLIC_FIELDS = set(DEFAULTS) | {"id", "clientId", "createdAt", "updatedAt"}
 SECRET_FIELDS = {
-    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt")
+    *("id", "description", "startTime", "expiration", "valueDisplay", "createdAt", "createdBy", "lastUsedAt"),
+    "newest",
 }
 PUBLIC_APP: dict[str, Any] = {
     "requireClientSecret": False,
