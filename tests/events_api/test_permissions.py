@@ -10,12 +10,10 @@ import pytest
 from pforte.domain import permissions
 from pforte.domain.clients import ClientSpec
 from pforte.services import clients as client_service
-from pforte.services import roles as role_service
-from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from tests.conftest import assert_problem, bearer, make_key, make_tenant
-from tests.protocol.flow import PASSWORD, make_app
+from tests.protocol.flow import reader_token
 
 pytestmark = pytest.mark.anyio
 EVERY = [p.name for p in permissions.CATALOGUE if not p.system_only]
@@ -74,32 +72,8 @@ async def test_a_client_credentials_token_with_events_read_is_accepted(
 async def test_a_users_token_without_events_read_in_their_roles_is_refused(
     client: httpx.AsyncClient, ctx: Context, tenant: str
 ) -> None:
-    await role_service.create_role(
-        ctx, SYSTEM_PRINCIPAL, tenant, name="reader", description=None, permissions=["users:read"]
-    )
-    app = await make_app(
-        ctx,
-        tenant,
-        allowed_grant_types=["password"],
-        allow_ropc=True,
-        allowed_scopes=["openid", "users:read", "events:read"],
-    )
-    await user_service.add_role(ctx, SYSTEM_PRINCIPAL, tenant, app.username, "reader")
-    grant = await client.post(
-        f"/t/{tenant}/token",
-        data={
-            "grant_type": "password",
-            "username": app.username,
-            "password": PASSWORD,
-            "scope": "users:read events:read",
-        },
-        auth=(app.client_id, app.secret or ""),
-    )
-    assert grant.status_code == 200, grant.text
-    assert grant.json()["scope"] == "users:read"
+    token = await reader_token(client, ctx, tenant, also="events:read")
     for route in ROUTES:
-        response = await client.get(
-            route.replace("{t}", tenant), headers=bearer(grant.json()["access_token"])
-        )
+        response = await client.get(route.replace("{t}", tenant), headers=bearer(token))
         assert_problem(response, 403, "forbidden")
         assert 'error="insufficient_scope", scope="events:read"' in response.headers["www-authenticate"]

@@ -19,6 +19,7 @@ import httpx
 from pforte.domain.clients import ClientSpec
 from pforte.domain.users import UserSpec
 from pforte.services import clients as client_service
+from pforte.services import roles as role_service
 from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
@@ -148,3 +149,34 @@ async def make_app(
     spec = ClientSpec(client_id=client_id, **values)
     _, secret = await client_service.create_client(ctx, SYSTEM_PRINCIPAL, tenant, spec)
     return App(ctx, tenant, client_id, secret.value if secret else None, username, user.id)
+
+
+async def reader_token(http: httpx.AsyncClient, ctx: Context, tenant: str, *, also: str) -> str:
+    """A password-grant access token of a user whose one role ``reader`` holds ``users:read``,
+    asked for ``users:read`` and ``also`` by a client allowed both: it carries ``users:read`` only
+    (DESIGN.md §6: a user's token holds what their roles hold)."""
+    await role_service.create_role(
+        ctx, SYSTEM_PRINCIPAL, tenant, name="reader", description=None, permissions=["users:read"]
+    )
+    app = await make_app(
+        ctx,
+        tenant,
+        allowed_grant_types=["password"],
+        allow_ropc=True,
+        allowed_scopes=["openid", "users:read", also],
+    )
+    await user_service.add_role(ctx, SYSTEM_PRINCIPAL, tenant, app.username, "reader")
+    grant = await http.post(
+        f"/t/{tenant}/token",
+        data={
+            "grant_type": "password",
+            "username": app.username,
+            "password": PASSWORD,
+            "scope": f"users:read {also}",
+        },
+        auth=(app.client_id, app.secret or ""),
+    )
+    assert grant.status_code == 200, grant.text
+    assert grant.json()["scope"] == "users:read"
+    token: str = grant.json()["access_token"]
+    return token

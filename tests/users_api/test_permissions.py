@@ -19,7 +19,7 @@ from pforte.services import users as user_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from tests.conftest import assert_problem, bearer, make_key, make_tenant, snapshot
-from tests.protocol.flow import PASSWORD, make_app
+from tests.protocol.flow import reader_token
 
 pytestmark = pytest.mark.anyio
 USERS = "/api/users/v1/tenants"
@@ -145,30 +145,7 @@ async def test_a_users_token_carries_only_what_their_roles_hold(
     client: httpx.AsyncClient, ctx: Context
 ) -> None:
     tenant = await world(ctx)
-    await role_service.create_role(
-        ctx, SYSTEM_PRINCIPAL, tenant, name="reader", description=None, permissions=["users:read"]
-    )
-    app = await make_app(
-        ctx,
-        tenant,
-        allowed_grant_types=["password"],
-        allow_ropc=True,
-        allowed_scopes=["openid", "users:read", "users:write"],
-    )
-    await user_service.add_role(ctx, SYSTEM_PRINCIPAL, tenant, app.username, "reader")
-    grant = await client.post(
-        f"/t/{tenant}/token",
-        data={
-            "grant_type": "password",
-            "username": app.username,
-            "password": PASSWORD,
-            "scope": "users:read users:write",
-        },
-        auth=(app.client_id, app.secret or ""),
-    )
-    assert grant.status_code == 200, grant.text
-    assert grant.json()["scope"] == "users:read"
-    token = grant.json()["access_token"]
+    token = await reader_token(client, ctx, tenant, also="users:write")
     listed = await client.get(f"{USERS}/{tenant}/users", headers=bearer(token))
     assert listed.status_code == 200
     before = await snapshot(ctx)
