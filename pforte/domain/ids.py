@@ -92,5 +92,14 @@ def id_at(moment: datetime) -> uuid.UUID:
     """A UUIDv7 of ``moment`` (RFC 9562 §6.2 method 3: the 12 bits after the millisecond hold
     its fraction, so ids order as their moments do down to the microsecond) with random bits:
     for events, whose id orders them as their ``createdAt`` does, wherever and whenever written."""
+    return uuid.UUID(int=id_bits_at(moment))
+
+
+def id_hex_at(moment: datetime) -> str:
+    """``id_at(moment).hex`` without the ``UUID`` object (batched event rows: thousands a second)."""
+    return f"{id_bits_at(moment):032x}"
+
+
+def id_bits_at(moment: datetime) -> int:
     # Random for uniqueness, not secrecy (an event id is no credential): the fast generator.
-    return uuid.UUID(int=_time_bits(moment) | random.getrandbits(62))
+    return _time_bits(moment) | random.getrandbits(62)

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 
 from pforte.domain.event_log import sent_client_id
 from pforte.domain.events import EventName
-from pforte.domain.ids import id_at
+from pforte.domain.ids import id_hex_at
 from pforte.domain.metrics import NO_CLIENT
 from pforte.observability import current_request_id, log
 from pforte.store.engine import Database
@@ -36,7 +37,7 @@ from pforte.store.repos.tenants import TenantRepo
 T = TypeVar("T")
 FLUSH_INTERVAL = 1.0
 FLUSH_AT = 5_000
-WRITE_SLICE = 500
+WRITE_SLICE = 512
 HARD_CAP = 100_000
 
 TOKEN_ISSUED = EventName.TOKEN_ISSUED.value
@@ -201,7 +202,7 @@ async def _write(
         # loop serves requests (one 5,000-row list held the loop for tens of milliseconds: the
         # token endpoint's p99 tripled).
         for part in _slices([e for e in events if live is None or e[1] in live]):
-            await audit.add_many([_row(e) for e in part])
+            await audit.add_many(_rows(part))
         for keys in _slices([k for k in counts if live is None or k[0] in live]):
             await metrics.add_counts([_count(k, counts[k]) for k in keys])
         for users in _slices([k for k in active if live is None or k[0] in live]):
@@ -229,43 +230,59 @@ def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: se
             values[FAILED_AUTHENTICATIONS] += 1
 
 
-def _row(noted: Noted) -> EventValues:
-    name, tenant_id, slug, at, client_id, user_id, detail, scope, jti, request_id = noted
-    if name == TOKEN_ISSUED:
-        changes: dict[str, Any] = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
-        if user_id is not None:
-            changes["userId"] = user_id
-        return (
-            id_at(at),
-            tenant_id,
-            name,
-            f"client:{client_id}",
-            slug,
-            client_id,
-            "access_token",
-            jti or "",
-            changes,
-            request_id,
-            at,
-            client_id,
-            uuid.UUID(user_id) if user_id is not None else None,
-        )
-    changes = {"clientId": client_id, "reason": detail}
-    return (
-        id_at(at),
-        tenant_id,
-        name,
-        "anonymous:-",
-        slug,
-        None,
-        "client_authentication",
-        client_id,
-        changes,
-        request_id,
-        at,
-        client_id or None,
-        None,
-    )
+def _rows(events: list[Noted]) -> list[EventValues]:
+    """The events as rows, made in one pass with as little as possible per row (thousands a
+    second): ids as hex, the changes as JSON text."""
+    tenants: dict[uuid.UUID, str] = {}
+    dumps = orjson.dumps
+    rows: list[EventValues] = []
+    append = rows.append
+    for name, tenant_id, slug, at, client_id, user_id, detail, scope, jti, request_id in events:
+        tenant = tenants.get(tenant_id)
+        if tenant is None:
+            tenant = tenants[tenant_id] = tenant_id.hex
+        if name == TOKEN_ISSUED:
+            changes = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
+            user = None
+            if user_id is not None:
+                changes["userId"] = user_id
+                user = uuid.UUID(user_id).hex
+            append(
+                (
+                    id_hex_at(at),
+                    tenant,
+                    name,
+                    f"client:{client_id}",
+                    slug,
+                    client_id,
+                    "access_token",
+                    jti or "",
+                    dumps(changes).decode(),
+                    request_id,
+                    at,
+                    client_id,
+                    user,
+                )
+            )
+        else:
+            append(
+                (
+                    id_hex_at(at),
+                    tenant,
+                    name,
+                    "anonymous:-",
+                    slug,
+                    None,
+                    "client_authentication",
+                    client_id,
+                    dumps({"clientId": client_id, "reason": detail}).decode(),
+                    request_id,
+                    at,
+                    client_id or None,
+                    None,
+                )
+            )
+    return rows
 
 
 def _count(key: CountKey, values: list[int]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ has its own deadline (``web/request_body.py``).
 
 As there, one sweep per second per process checks every deadline, instead of a timer per
 request on the token path.
+
+The protocol also writes each response to the socket once (``web.write_coalescing``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, ClassVar
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from pforte.settings import load_settings
+from pforte.web.write_coalescing import CoalescingTransport
 
 SWEEP_SECONDS = 1.0
 TIMED_OUT = (
@@ -75,7 +78,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self.started = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self.deadlines.watch(self, self.seconds)
 
     def on_message_begin(self) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
-from pforte.domain.ids import id_at
+from pforte.domain.ids import id_hex_at
 from pforte.services import clients as client_service
 from pforte.services import credentials as credential_service
 from pforte.services import guide as guide_service
@@ -32,7 +32,8 @@ pytestmark = pytest.mark.anyio
 
 def event_row(tenant: uuid.UUID, age: timedelta, name: str) -> EventValues:
     at = utcnow() - age
-    return (id_at(at), tenant, name, "system:pforte", "system", None, "client", "x", {}, None, at, "x", None)
+    actor = ("system:pforte", "system", None)
+    return (id_hex_at(at), tenant.hex, name, *actor, "client", "x", "{}", None, at, "x", None)
 
 
 async def names(ctx: Context, tenant: uuid.UUID, prefix: str = "") -> list[str]:
