@@ -16,6 +16,7 @@ from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.event_buffer import EventBuffer
 from pforte.store.engine import Database
+from pforte.store.repos.audit import SQLITE_ROWS, _parts
 from pforte.store.tables import AuditEventRow, DailyCountRow
 from tests.conftest import make_tenant, tenant_id_of
 
@@ -95,3 +96,59 @@ def test_the_day_is_the_utc_day() -> None:
     late = datetime(2026, 12, 6, 23, 59, 59, 999999, tzinfo=UTC)
     buffer.sign_in_failed(tenant, late, None)
     assert list(buffer._counts) == [(tenant, late.date(), "")]
+
+
+def test_a_batch_goes_as_parts_of_powers_of_two() -> None:
+    assert _parts(0) == []
+    assert _parts(1) == [(0, 1)]
+    assert _parts(SQLITE_ROWS) == [(0, SQLITE_ROWS)]
+    sizes = [size for _start, size in _parts(2 * SQLITE_ROWS + 13)]
+    assert sizes == [SQLITE_ROWS, SQLITE_ROWS, 8, 4, 1]
+    parts = _parts(1000)
+    assert [start for start, _size in parts] == [sum(s for _, s in parts[:i]) for i in range(len(parts))]
+    assert sum(size for _start, size in parts) == 1000
+
+
+async def test_every_row_of_a_many_part_batch_is_written_whole_and_in_order(ctx: Context) -> None:
+    tenant = await tenant_id_of(ctx, await make_tenant(ctx))
+    user = uuid.uuid4()
+    buffer = EventBuffer()
+    n = 2 * SQLITE_ROWS + 13  # parts of 64, 64, 8, 4, 1 on SQLite
+    jtis = [f"jti-{i:04d}" for i in range(n)]
+    for i, jti in enumerate(jtis):
+        user_id = str(user) if i % 2 else None
+        buffer.token_issued(tenant, "t", utcnow(), "svc", user_id, "client_credentials", "a b", jti)
+    buffer.authentication_failed(tenant, "t", utcnow(), "who\x00am-i")
+    assert await buffer.flush(ctx.db) == n + 1
+    async with ctx.db.transaction() as session:
+        rows = (
+            await session.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.tenant_id == tenant, AuditEventRow.actor != "system:pforte")
+                .order_by(AuditEventRow.id)
+            )
+        ).all()
+    issued = [r for r in rows if r.name == "token.issued"]
+    assert sorted(r.target_id for r in issued) == jtis  # each once
+    moments = [r.created_at for r in issued]
+    assert moments == sorted(moments)  # ids order as the moments (ties: random bits)
+    for row in issued:
+        i = jtis.index(row.target_id)
+        assert row.actor == "client:svc" and row.actor_tenant == "t" and row.actor_client_id == "svc"
+        assert row.target_type == "access_token" and row.client_id == "svc"
+        expected = {
+            "clientId": "svc",
+            "grantType": "client_credentials",
+            "scope": "a b",
+            "jti": row.target_id,
+        }
+        if i % 2:
+            expected["userId"] = str(user)
+        assert row.changes == expected
+        assert row.user_id == (user if i % 2 else None)
+        assert row.created_at.tzinfo is not None
+        assert row.id.version == 7
+    failed = [r for r in rows if r.name == "client.authentication_failed"]
+    assert len(failed) == 1
+    assert failed[0].actor == "anonymous:-" and failed[0].target_id == "whoam-i"
+    assert failed[0].changes == {"clientId": "whoam-i", "reason": "invalid_client"}

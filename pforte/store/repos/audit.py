@@ -52,9 +52,9 @@ EventValues = tuple[
     str | None,
     str | None,
 ]
-# SQLite: rows per INSERT statement, at most. A batch goes as statements of 512, 256, … 1
-# rows, so only ten statement texts exist and the driver's statement cache keeps them all.
-SQLITE_ROWS = 512
+# SQLite: rows per INSERT statement, at most. A batch goes as statements of 64, 32, … 1
+# rows, so only seven statement texts exist, small, and the driver's statement cache keeps them.
+SQLITE_ROWS = 64
 _SQLITE_MARKS = "(" + ", ".join("?" * len(COLUMNS)) + ")"
 
 
