@@ -14,9 +14,8 @@ from pforte.domain.clock import utcnow
 from pforte.services import tenants as tenant_service
 from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
-from pforte.services.event_buffer import EventBuffer
+from pforte.services.event_buffer import WRITE_SLICE, EventBuffer
 from pforte.store.engine import Database
-from pforte.store.repos.audit import SQLITE_ROWS, _parts
 from pforte.store.tables import AuditEventRow, DailyCountRow
 from tests.conftest import make_tenant, tenant_id_of
 
@@ -98,22 +97,11 @@ def test_the_day_is_the_utc_day() -> None:
     assert list(buffer._counts) == [(tenant, late.date(), "")]
 
 
-def test_a_batch_goes_as_parts_of_powers_of_two() -> None:
-    assert _parts(0) == []
-    assert _parts(1) == [(0, 1)]
-    assert _parts(SQLITE_ROWS) == [(0, SQLITE_ROWS)]
-    sizes = [size for _start, size in _parts(2 * SQLITE_ROWS + 13)]
-    assert sizes == [SQLITE_ROWS, SQLITE_ROWS, 8, 4, 1]
-    parts = _parts(1000)
-    assert [start for start, _size in parts] == [sum(s for _, s in parts[:i]) for i in range(len(parts))]
-    assert sum(size for _start, size in parts) == 1000
-
-
-async def test_every_row_of_a_many_part_batch_is_written_whole_and_in_order(ctx: Context) -> None:
+async def test_every_row_of_a_many_slice_batch_is_written_whole(ctx: Context) -> None:
     tenant = await tenant_id_of(ctx, await make_tenant(ctx))
     user = uuid.uuid4()
     buffer = EventBuffer()
-    n = 2 * SQLITE_ROWS + 13  # parts of 64, 64, 8, 4, 1 on SQLite
+    n = 2 * WRITE_SLICE + 13  # three slices, each one statement
     jtis = [f"jti-{i:04d}" for i in range(n)]
     for i, jti in enumerate(jtis):
         user_id = str(user) if i % 2 else None

@@ -52,28 +52,30 @@ EventValues = tuple[
     str | None,
     str | None,
 ]
-# SQLite: rows per INSERT statement, at most. A batch goes as statements of 64, 32, … 1
-# rows, so only seven statement texts exist, small, and the driver's statement cache keeps them.
-SQLITE_ROWS = 64
-_SQLITE_MARKS = "(" + ", ".join("?" * len(COLUMNS)) + ")"
 
 
-def _sqlite_insert(rows: int) -> str:
-    values = ", ".join([_SQLITE_MARKS] * rows)
-    return f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES {values}"  # noqa: S608 - no input
+# SQLite: rows go in parts of SQLITE_ROWS, each one multi-row INSERT, so the driver's thread
+# binds a part's values and runs it in one step, taking the GIL once. (An executemany takes it
+# back for every row — the event loop's thread paid for that in switches — and parts of a few
+# rows each cost a round trip to the driver's thread: under full load the flush fell behind.)
+# The last part is filled up with rows of NULLs, which the statement leaves out: one statement
+# text, prepared once per connection.
+SQLITE_ROWS = 256
+_SQLITE_ROW = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+SQLITE_INSERT = (
+    f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
+    f"SELECT * FROM (VALUES {', '.join([_SQLITE_ROW] * SQLITE_ROWS)}) WHERE column1 IS NOT NULL"
+)
+_NO_ROW = (None,) * len(COLUMNS)
+PG_INSERT = (
+    f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(COLUMNS) + 1))})"
+)
 
 
-def _parts(count: int) -> list[tuple[int, int]]:
-    """(start, size) of consecutive parts of ``count`` rows, each a power of two ≤ SQLITE_ROWS."""
-    parts = []
-    start = 0
-    size = SQLITE_ROWS
-    while start < count:
-        while size > count - start:
-            size //= 2
-        parts.append((start, size))
-        start += size
-    return parts
+def _sqlite_time(moment: datetime) -> str:
+    """SQLAlchemy's text form of a time on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class AuditRepo:
@@ -85,30 +87,19 @@ class AuditRepo:
 
     async def add_many(self, rows: builtins.list[EventValues]) -> None:
         """Rows (each carrying its tenant) straight to the driver (``services.event_buffer``:
-        thousands a second). SQLite: multi-row INSERTs, so the driver's thread binds a part's
-        values and runs it in one step (an executemany takes and gives back the GIL for every
-        row, which the event loop's thread paid for in switches); PostgreSQL: one executemany,
+        thousands a second): on SQLite in multi-row parts, on PostgreSQL as one executemany,
         which asyncpg pipelines on the event loop's thread."""
         if not rows:
             return
         connection = await self.session.connection()
-        if connection.dialect.name == "sqlite":
-            for start, size in _parts(len(rows)):
-                values = [
-                    value
-                    for r in rows[start : start + size]
-                    for value in (
-                        *r[:10],
-                        r[10].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds"),
-                        r[11],
-                        r[12],
-                    )
-                ]
-                await connection.exec_driver_sql(_sqlite_insert(size), tuple(values))
+        if connection.dialect.name != "sqlite":
+            await connection.exec_driver_sql(PG_INSERT, rows)
             return
-        marks = ", ".join(f"${n}" for n in range(1, len(COLUMNS) + 1))
-        sql = f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES ({marks})"  # noqa: S608 - no input
-        await connection.exec_driver_sql(sql, rows)
+        for start in range(0, len(rows), SQLITE_ROWS):
+            part = rows[start : start + SQLITE_ROWS]
+            values = [v for r in part for v in (*r[:10], _sqlite_time(r[10]), r[11], r[12])]
+            values += _NO_ROW * (SQLITE_ROWS - len(part))
+            await connection.exec_driver_sql(SQLITE_INSERT, tuple(values))
 
     async def list(
         self, tenant_id: uuid.UUID, *, limit: int = 100, name_prefix: str = ""
