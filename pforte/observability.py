@@ -184,21 +184,27 @@ def _render(members: dict[str, Any]) -> str:
 def access_line(
     *, request_id: str, method: str, path: str, tenant: str | None, status: int, duration_ms: float
 ) -> None:
-    """The request's line, as structlog would have rendered ``log.info("request", ...)``."""
+    """The request's line, as structlog would have rendered ``log.info("request", ...)`` (same
+    members, same order), put together directly: one per request. ``path`` and ``tenant`` come
+    from the client and are redacted and JSON-escaped; the rest cannot need it (a request id
+    is ``[A-Za-z0-9._-]``, the method a token)."""
     if not _access_enabled:
         return
-    members = {
-        "request_id": request_id,
-        "method": method,
-        "path": redact_value(path),
-        "tenant": redact_value(tenant),
-        "status": status,
-        "duration_ms": duration_ms,
-        "event": "request",
-        "level": "info",
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-    }
-    _sink.write(_render(members))
+    timestamp = datetime.now(UTC).isoformat()[:-6]  # "+00:00" → "Z" below
+    _sink.write(
+        f'{{"request_id":"{request_id}","method":"{method}",'
+        f'"path":{_json_text(path)},"tenant":{_json_text(tenant)},"status":{status},'
+        f'"duration_ms":{float(duration_ms)!r},"event":"request","level":"info","timestamp":"{timestamp}Z"}}\n'
+    )
+
+
+def _json_text(value: str | None) -> str:
+    """A client-sent value as a JSON string (redacted), or null."""
+    if value is None:
+        return "null"
+    if "pf" in value:  # the prefix of every Pforte credential (_CREDENTIAL): most values lack it
+        value = redact_value(value)
+    return orjson.dumps(value).decode()
 
 
 class _RequestIds:

@@ -58,14 +58,22 @@ EventValues = tuple[
 # binds a part's values and runs it in one step, taking the GIL once. (An executemany takes it
 # back for every row — the event loop's thread paid for that in switches — and parts of a few
 # rows each cost a round trip to the driver's thread: under full load the flush fell behind.)
-# The last part is filled up with rows of NULLs, which the statement leaves out: one statement
-# text, prepared once per connection.
+# Parts hold 256, 64 or 16 rows — the largest that the rows left fill — and the last is filled
+# up with rows of NULLs, which the statement leaves out: three statement texts, prepared once
+# per connection, and at most 15 empty rows a batch.
 SQLITE_ROWS = 256
+PART_SIZES = (SQLITE_ROWS, 64, 16)
 _SQLITE_ROW = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-SQLITE_INSERT = (
-    f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
-    f"SELECT * FROM (VALUES {', '.join([_SQLITE_ROW] * SQLITE_ROWS)}) WHERE column1 IS NOT NULL"
-)
+
+
+def _sqlite_insert(rows: int) -> str:
+    return (
+        f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
+        f"SELECT * FROM (VALUES {', '.join([_SQLITE_ROW] * rows)}) WHERE column1 IS NOT NULL"
+    )
+
+
+SQLITE_INSERTS = {rows: _sqlite_insert(rows) for rows in PART_SIZES}
 _NO_ROW = (None,) * len(COLUMNS)
 PG_INSERT = (
     f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
@@ -95,11 +103,14 @@ class AuditRepo:
         if connection.dialect.name != "sqlite":
             await connection.exec_driver_sql(PG_INSERT, rows)
             return
-        for start in range(0, len(rows), SQLITE_ROWS):
-            part = rows[start : start + SQLITE_ROWS]
+        start = 0
+        while start < len(rows):
+            size = next((size for size in PART_SIZES if size <= len(rows) - start), PART_SIZES[-1])
+            part = rows[start : start + size]
+            start += size
             values = [v for r in part for v in (*r[:10], _sqlite_time(r[10]), r[11], r[12])]
-            values += _NO_ROW * (SQLITE_ROWS - len(part))
-            await connection.exec_driver_sql(SQLITE_INSERT, tuple(values))
+            values += _NO_ROW * (size - len(part))
+            await connection.exec_driver_sql(SQLITE_INSERTS[size], tuple(values))
 
     async def list(
         self, tenant_id: uuid.UUID, *, limit: int = 100, name_prefix: str = ""
