@@ -109,6 +109,12 @@ SETUPS = (
         env=LOG_OFF,
     ),
     Setup(
+        "uvicorn-metrics",
+        "uvicorn, 1 process on CPU 0, /metrics on (PFORTE_METRICS_TOKEN); wrk -t1 on CPU 1",
+        ((TOKEN, 16), (TOKEN, 64)),
+        env={"PFORTE_METRICS_TOKEN": "bench-metrics-token-0123456789abcdef"},
+    ),
+    Setup(
         "granian",
         "granian, 1 process on CPU 0; wrk -t1 on CPU 1",
         ((TOKEN, 64), (INTROSPECT, 64)),
@@ -710,6 +716,23 @@ def ratio_note(rows: list[Row]) -> str | None:
     )
 
 
+def peer_ratios(rows: list[Row]) -> list[str]:
+    """Tokens/s of each Pforte setup ÷ node-oidc-provider's (JWT ES256), connection count by
+    connection count, when both ran in this sitting."""
+    node = {
+        r.connections: r.rps
+        for r in rows
+        if r.setup.startswith("node-oidc-provider, JWT") and r.endpoint == TOKEN
+    }
+    lines = []
+    for setup in SETUPS:
+        ours = {r.connections: r.rps for r in rows if r.setup == setup.label and r.endpoint == TOKEN}
+        pairs = [f"c{c} {ours[c] / node[c]:.2f}×" for c in sorted(ours) if c in node and node[c] > 0]
+        if pairs:
+            lines.append(f"{setup.key} ÷ node-oidc-provider (tokens/s, same sitting): {', '.join(pairs)}")
+    return lines
+
+
 def table(rows: list[Row]) -> str:
     def maybe(value: float | None, scale: float = 1) -> str:
         return f"{value * scale:.0f}" if value is not None else "—"
@@ -745,7 +768,7 @@ def main() -> int:
         "--skip",
         action="append",
         default=[],
-        choices=["uvicorn", "uvicorn-log-off", "granian", "workers2", "profile"],
+        choices=["uvicorn", "uvicorn-log-off", "uvicorn-metrics", "granian", "workers2", "profile"],
         help="leave out a part (repeatable)",
     )
     parser.add_argument("--profile-requests", type=int, default=5_000, help="in-process profile calls")
@@ -773,6 +796,8 @@ def main() -> int:
     ratio = ratio_note(rows)
     if ratio:
         print(ratio)
+    for line in peer_ratios(rows):
+        print(line)
     profile = result.get("inprocess_profile")
     one = next(
         (r for r in rows if r.setup == SETUPS[0].label and r.endpoint == TOKEN and r.connections == 64), None
@@ -801,13 +826,15 @@ def main() -> int:
         "setup": {
             "database": "SQLite (embedded default), seeded once, shared by every server",
             "server": "pforte serve with the default settings (access log on, level info); "
-            "uvicorn-log-off: PFORTE_ACCESS_LOG=false, PFORTE_LOG_LEVEL=warning",
+            "uvicorn-log-off: PFORTE_ACCESS_LOG=false, PFORTE_LOG_LEVEL=warning; "
+            "uvicorn-metrics: the defaults and PFORTE_METRICS_TOKEN (Prometheus /metrics counting)",
             "wrk": f"{args.warmup} s warm-up discarded, then {args.duration} s measured with --latency",
             "round_robin_clients": args.clients,
             "setups": [dataclasses.asdict(s) for s in SETUPS if s.key not in args.skip],
         },
         "results": [dataclasses.asdict(r) for r in rows],
         "round_robin": ratio,
+        "peer_ratios": peer_ratios(rows),
         "round_robin_warm_pass": result.get("round_robin_warm_pass"),
         "server_processes": result.get("server_processes"),
         "pyspy": result.get("pyspy"),

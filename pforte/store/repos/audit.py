@@ -83,7 +83,9 @@ PG_INSERT = (
 
 def _sqlite_time(moment: datetime) -> str:
     """SQLAlchemy's text form of a time on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if moment.tzinfo is not UTC:  # the clock's times are UTC already: no conversion for them
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]  # without "+00:00"
 
 
 class AuditRepo:
