@@ -154,6 +154,15 @@ def test_hash_is_hmac_sha256_hex_with_the_pepper() -> None:
     assert len(expected) == 64
 
 
+def test_each_hash_starts_from_the_key_alone() -> None:
+    """The hasher keys once and copies per call: no call may see another's input."""
+    hasher = CredentialHasher(KEY_32)
+    values = ["pfs_a", "", "pfs_a", "ü" * 300, "x" * 5000, "pfs_a"]
+    hashes = [hasher.hash(v) for v in values]
+    assert hashes == [hmac.new(KEY_32, v.encode(), hashlib.sha256).hexdigest() for v in values]
+    assert hashes[0] == hashes[2] == hashes[5]
+
+
 def test_verify() -> None:
     hasher = CredentialHasher(KEY_32)
     stored = hasher.hash("pfs_right")
