@@ -6,6 +6,7 @@ Screenshots are kept under ``tests/e2e/artifacts/`` (ignored by git) for a perso
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -71,3 +72,20 @@ def serious_violations(page: Any) -> list[str]:
     page.add_script_tag(content=AXE.read_text())
     found: list[str] = page.evaluate(_AXE_RUN)
     return found
+
+
+def focused_name(page: Any, expected: str, *, timeout_ms: int = 5_000) -> str | None:
+    """The ``name`` of the element that has the focus once the page's ``autofocus`` has been
+    applied. Chromium applies it at a rendering step that can come after ``load``, so this waits
+    (up to ``timeout_ms``) for ``expected`` to take the focus and returns what has it then: a
+    page that focuses something else still fails the caller's assertion, with the other name."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # then say what has the focus instead
+        page.wait_for_function(
+            "name => document.activeElement && document.activeElement.name === name",
+            arg=expected,
+            timeout=timeout_ms,
+        )
+    name: str | None = page.evaluate("document.activeElement ? document.activeElement.name : null")
+    return name

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.apps import admin_http, authorize_url, create_client, create_tenant, create_user
-from tests.e2e.browser import ARTIFACTS, serious_violations
+from tests.e2e.browser import ARTIFACTS, focused_name, serious_violations
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
@@ -105,7 +105,7 @@ def test_the_account_console_in_german_with_the_keyboard(chromium: Any, console_
     page = context.new_page()
     page.goto(f"{console_ready}/t/{SLUG}/account/")
     page.wait_for_load_state()
-    assert page.evaluate("document.activeElement.name") == "username"
+    assert focused_name(page, "username") == "username"
     page.keyboard.type(USERNAME)
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.e2e.apps import admin_http, authorize_url, create_client, create_tenant, create_user
-from tests.e2e.browser import ARTIFACTS, serious_violations
+from tests.e2e.browser import ARTIFACTS, focused_name, serious_violations
 from tests.e2e.conftest import Server
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def test_a_person_signs_in_with_the_keyboard_and_consents(chromium: Any, app_rea
     assert page.locator("html").get_attribute("lang") == "en"
     page.screenshot(path=str(ARTIFACTS / "sign-in-en.png"), full_page=True)
     # keyboard only: the username field has focus, Tab to the password, Enter submits
-    assert page.evaluate("document.activeElement.name") == "username"
+    assert focused_name(page, "username") == "username"
     page.keyboard.type(USERNAME)
     page.keyboard.press("Tab")
     page.keyboard.type("wrong password")
@@ -138,7 +138,7 @@ def test_a_person_told_to_change_their_password_chooses_a_new_one(
     assert serious_violations(page) == []
     page.screenshot(path=str(ARTIFACTS / "password-change-en.png"), full_page=True)
     # keyboard only: the new password has focus, Tab to the repeat, Enter submits
-    assert page.evaluate("document.activeElement.name") == "new_password"
+    assert focused_name(page, "new_password") == "new_password"
     page.keyboard.type(CHOSEN)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "new_password_repeat"
