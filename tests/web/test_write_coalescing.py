@@ -8,6 +8,8 @@ recorded on the way through (so the bytes really go), the peer a real socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -57,14 +59,23 @@ class Client:
         self.writer.close()
 
 
-async def connected() -> tuple[CoalescingTransport, list[bytes], Client, asyncio.Server]:
+@contextlib.asynccontextmanager
+async def connected() -> AsyncIterator[tuple[CoalescingTransport, list[bytes], Client]]:
+    """A loopback connection: the server's side wrapped, its writes as they reached the socket,
+    the client's side. Everything is closed afterwards."""
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[tuple[CoalescingTransport, list[bytes]]] = loop.create_future()
     server = await loop.create_server(lambda: Server(ready), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     transport, written = await ready
-    return transport, written, Client(reader, writer), server
+    client = Client(reader, writer)
+    try:
+        yield transport, written, client
+    finally:
+        transport.close()
+        client.close()
+        server.close()
 
 
 async def receive_all(client: Client) -> bytes:
@@ -74,8 +85,7 @@ async def receive_all(client: Client) -> bytes:
 
 
 async def test_the_writes_of_one_step_go_out_as_one_write_in_order() -> None:
-    transport, written, client, server = await connected()
-    try:
+    async with connected() as (transport, written, client):
         transport.write(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n")
         transport.write(b"")  # nothing: no empty write, no callback of its own
         transport.write(memoryview(b"hello"))
@@ -91,14 +101,10 @@ async def test_the_writes_of_one_step_go_out_as_one_write_in_order() -> None:
         assert (
             await receive_all(client) == b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhellosecond response"
         )
-    finally:
-        client.close()
-        server.close()
 
 
 async def test_close_hands_over_what_is_held_first() -> None:
-    transport, written, client, server = await connected()
-    try:
+    async with connected() as (transport, written, client):
         transport.write(b"last words")
         transport.close()
         assert written == [b"last words"]
@@ -106,54 +112,37 @@ async def test_close_hands_over_what_is_held_first() -> None:
         await asyncio.sleep(0)  # the scheduled flush finds nothing left: no second write
         assert written == [b"last words"]
         assert await receive_all(client) == b"last words"
-    finally:
-        client.close()
-        server.close()
 
 
 async def test_write_eof_hands_over_what_is_held_first() -> None:
-    transport, written, client, server = await connected()
-    try:
+    async with connected() as (transport, written, client):
         assert transport.can_write_eof()
         transport.write(b"before eof")
         transport.write_eof()
         assert written == [b"before eof"]
         assert await receive_all(client) == b"before eof"
-    finally:
-        transport.close()
-        client.close()
-        server.close()
 
 
 async def test_abort_drops_what_is_held() -> None:
-    transport, written, client, server = await connected()
-    try:
+    async with connected() as (transport, written, client):
         transport.write(b"never sent")
         transport.abort()
         await asyncio.sleep(0)
         assert written == []
         assert transport.get_write_buffer_size() == 0
         assert await receive_all(client) == b""  # the connection ends; the held bytes never left
-    finally:
-        client.close()
-        server.close()
 
 
 async def test_nothing_is_written_once_the_transport_is_closing() -> None:
-    transport, written, client, server = await connected()
-    try:
+    async with connected() as (transport, written, _client):
         transport.write(b"held")
         transport._transport.close()  # closed underneath (e.g. the peer went away)
         await asyncio.sleep(0)
         assert written == []
-    finally:
-        client.close()
-        server.close()
 
 
 async def test_the_rest_is_the_transports_own() -> None:
-    transport, _written, client, server = await connected()
-    try:
+    async with connected() as (transport, _written, client):
         assert transport.get_extra_info("peername") == client.getsockname()
         transport.pause_reading()
         assert not transport.is_reading()
@@ -164,7 +153,3 @@ async def test_the_rest_is_the_transports_own() -> None:
         protocol = transport.get_protocol()
         transport.set_protocol(protocol)
         assert transport.get_protocol() is protocol
-    finally:
-        transport.close()
-        client.close()
-        server.close()
