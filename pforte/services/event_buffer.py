@@ -236,52 +236,41 @@ def _rows(events: list[Noted]) -> list[EventValues]:
     tenants: dict[uuid.UUID, str] = {}
     dumps = orjson.dumps
     rows: list[EventValues] = []
-    append = rows.append
     for name, tenant_id, slug, at, client_id, user_id, detail, scope, jti, request_id in events:
         tenant = tenants.get(tenant_id)
         if tenant is None:
             tenant = tenants[tenant_id] = tenant_id.hex
+        user: str | None = None
+        actor_client_id: str | None
+        client: str | None
         if name == TOKEN_ISSUED:
-            changes = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
-            user = None
+            changes: dict[str, Any] = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
             if user_id is not None:
                 changes["userId"] = user_id
                 user = uuid.UUID(user_id).hex
-            append(
-                (
-                    id_hex_at(at),
-                    tenant,
-                    name,
-                    f"client:{client_id}",
-                    slug,
-                    client_id,
-                    "access_token",
-                    jti or "",
-                    dumps(changes).decode(),
-                    request_id,
-                    at,
-                    client_id,
-                    user,
-                )
-            )
+            actor, actor_client_id, client = f"client:{client_id}", client_id, client_id
+            target_type, target_id = "access_token", jti or ""
         else:
-            append(
-                (
-                    id_hex_at(at),
-                    tenant,
-                    name,
-                    "anonymous:-",
-                    slug,
-                    None,
-                    "client_authentication",
-                    client_id,
-                    dumps({"clientId": client_id, "reason": detail}).decode(),
-                    request_id,
-                    at,
-                    client_id or None,
-                    None,
-                )
+            changes = {"clientId": client_id, "reason": detail}
+            actor, actor_client_id, client = "anonymous:-", None, client_id or None
+            target_type, target_id = "client_authentication", client_id
+        rows.append(
+            (
+                id_hex_at(at),
+                tenant,
+                name,
+                actor,
+                slug,
+                actor_client_id,
+                target_type,
+                target_id,
+                dumps(changes).decode(),
+                request_id,
+                at,
+                client,
+                user,
             )
+        )
     return rows
 
 
