@@ -21,6 +21,7 @@ from structlog.testing import capture_logs
 from pforte.services import throttle as throttle_module
 from pforte.services.throttle import DELAY_MAX, AuthThrottle, SweptMemoryStorage, Verdict, storage_id
 from pforte.settings import SettingsError, load_settings, redact_url
+from tests.conftest import clear_of_window_edge
 
 REDIS_DEFAULT = "redis://127.0.0.1:6379/15"
 RUN_PREFIX = f"pforte-test-{uuid.uuid4().hex[:12]}"
@@ -59,7 +60,9 @@ def test_redis() -> Iterator[str]:
 @pytest.fixture(params=["memory", "redis"])
 async def make_throttle(request: pytest.FixtureRequest) -> AsyncIterator[MakeThrottle]:
     """``make(limit=…, window=…)``: an AuthThrottle on this test's storage (each one like a
-    separate process on the same storage); all are closed after the test."""
+    separate process on the same storage); all are closed after the test. Starts clear of a
+    30-second window edge, so the windows of 30, 60 and 3,600 s used here count exactly."""
+    await clear_of_window_edge(30)
     url = request.getfixturevalue("test_redis") if request.param == "redis" else None
     made: list[AuthThrottle] = []
 
@@ -153,6 +156,7 @@ async def test_after_retry_after_the_window_has_room_again(make_throttle: MakeTh
     ever waits longer than needed, which can only make more room."""
     throttle = make_throttle(limit=2, window=1)
     tenant, client_id = ids()
+    await clear_of_window_edge(1, need=0.5)
     await fail(throttle, tenant, client_id, 2)
     over = await throttle.failed(tenant, client_id)
     assert over.retry_after == 1  # capped at the window
