@@ -21,6 +21,11 @@ wrk with bench/count_non2xx.lua (2 s warm-up discarded, then --duration seconds 
   E. with --peers: node-oidc-provider (JWT ES256 token; opaque token introspection) from
      ../shared/peers, started pinned to CPU 0 and loaded with its own bench.sh (wrk on CPU 1),
      in the same sitting, plus Pforte through that same script as a cross-check.
+  F. with --peers, the ratio rounds (--rounds, default 3): node-oidc-provider (JWT ES256), Pforte
+     with the defaults and Pforte with /metrics on, each through the peers' bench.sh at 16 and 64
+     connections, a fresh server each time, the order rotating from round to round; printed with
+     each round's tokens/s, each round's ratio to node and the medians — the figure the 2× bar
+     is read from (one 10 s run on a shared machine moves by 10-20 %).
 
 Every 2xx answer must carry an access token (token) or "active": true (introspection);
 others count as "bad body". Server RSS is VmRSS after the run, summed over the server's
@@ -35,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import cProfile
 import dataclasses
 import importlib.util
@@ -44,11 +50,13 @@ import os
 import pstats
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -96,6 +104,7 @@ class Setup:
 
 
 LOG_OFF = {"PFORTE_ACCESS_LOG": "false", "PFORTE_LOG_LEVEL": "warning"}
+METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"
 SETUPS = (
     Setup(
         "uvicorn",
@@ -112,7 +121,7 @@ SETUPS = (
         "uvicorn-metrics",
         "uvicorn, 1 process on CPU 0, /metrics on (PFORTE_METRICS_TOKEN); wrk -t1 on CPU 1",
         ((TOKEN, 16), (TOKEN, 64)),
-        env={"PFORTE_METRICS_TOKEN": "bench-metrics-token-0123456789abcdef"},
+        env={"PFORTE_METRICS_TOKEN": METRICS_TOKEN},
     ),
     Setup(
         "granian",
@@ -546,6 +555,126 @@ def peer_bench(home: Path, script: str, arguments: list[str], pid: int) -> tuple
     return load, line
 
 
+@contextlib.contextmanager
+def peer_server(home: Path, peer: dict[str, Any], workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A peer as ../shared/peers starts it (run_all.PEERS), pinned to CPU 0, until its port answers."""
+    name, port = peer["name"], int(peer["port"])
+    log_path = workdir / f"peer-{name}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            harness.pinned(SERVER_CPU, peer["cmd"]),
+            cwd=home / peer["dir"],
+            env={**os.environ, **peer.get("env", {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            harness.wait_ready(proc, lambda: harness.port_open(port), name, log_path)
+            yield proc
+        finally:
+            harness.stop(proc)
+
+
+# The ratio rounds: node-oidc-provider (JWT ES256) and the two Pforte setups the 2× bar is about,
+# each through the peers' own bench.sh (one harness for both sides), round after round.
+NODE_JWT = "oidc-provider-jwt"
+ROUND_SETUPS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("node", "node-oidc-provider, JWT ES256", {}),
+    ("defaults", "Pforte defaults", {}),
+    ("metrics", "Pforte defaults + /metrics", {"PFORTE_METRICS_TOKEN": METRICS_TOKEN}),
+)
+ROUND_CONNECTIONS = (16, 64)
+
+
+def ratio_rounds(seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--rounds`` rounds; in each, every setup of ROUND_SETUPS gets a fresh server and one run per
+    connection count of ROUND_CONNECTIONS, the order rotating from round to round (nobody always
+    runs first, or right after the same neighbour). One 10 s run on a shared machine moves by
+    10-20 %; the median of the rounds, and each round's own ratio, say what holds."""
+    home = peers_home()
+    if home is None or args.rounds < 1:
+        return None
+    run_all = load_run_all(home)
+    peer = next(p for p in run_all.PEERS if p["name"] == NODE_JWT)
+    if harness.port_open(int(peer["port"])):
+        return None
+    secs = str(int(args.duration))
+    rps: dict[str, dict[int, list[float]]] = {
+        key: {c: [] for c in ROUND_CONNECTIONS} for key, _, _ in ROUND_SETUPS
+    }
+    for round_no in range(args.rounds):
+        shift = round_no % len(ROUND_SETUPS)
+        for key, _label, env in ROUND_SETUPS[shift:] + ROUND_SETUPS[:shift]:
+            server: contextlib.AbstractContextManager[Any]
+            if key == "node":
+                server = peer_server(home, peer, workdir)
+            else:
+                server = harness.server(seeded.url, workdir, env=env, name=f"pforte-round-{key}")
+            with server as running:
+                if key == "node":
+                    pid, url, client, secret = (
+                        running.pid,
+                        f"http://127.0.0.1:{peer['port']}{peer['path']}",
+                        peer["client"],
+                        run_all.SECRET,
+                    )
+                else:
+                    pid, url, client, secret = (
+                        running.pid,
+                        f"{running.base}/t/{TENANT}/token",
+                        CLIENT,
+                        seeded.secret,
+                    )
+                fresh_token(url, client, secret)  # also: it works
+                for connections in ROUND_CONNECTIONS:
+                    load, line = peer_bench(
+                        home, "bench.sh", [url, client, secret, str(connections), secs], pid
+                    )
+                    if load.non_2xx or load.socket_errors or load.bad_body:
+                        raise RuntimeError(
+                            f"round {round_no + 1}, {key} c{connections}: failed requests: {line}"
+                        )
+                    rps[key][connections].append(load.rps)
+                    print(f"[round {round_no + 1} {key} c{connections}] {line}", flush=True)
+    ratios = {
+        key: {
+            c: [ours / node for ours, node in zip(rps[key][c], rps["node"][c], strict=True)]
+            for c in ROUND_CONNECTIONS
+        }
+        for key, _, _ in ROUND_SETUPS[1:]
+    }
+    return {"rounds": args.rounds, "script": "../shared/peers/bench.sh", "rps": rps, "ratios": ratios}
+
+
+def round_lines(rounds: dict[str, Any] | None) -> list[str]:
+    """The ratio rounds as printed: tokens/s per round, the median, and each round's ratio."""
+    if rounds is None:
+        return []
+    lines = [
+        f"ratio rounds ({rounds['rounds']}; every setup through the peers' bench.sh, wrk on CPU 1, "
+        "server pinned to CPU 0, fresh server per round):"
+    ]
+    for key, label, _ in ROUND_SETUPS:
+        for c in ROUND_CONNECTIONS:
+            runs = rounds["rps"][key][c]
+            line = (
+                f"  {label:30} c{c}: "
+                + ", ".join(f"{x:,.0f}" for x in runs)
+                + f" tokens/s (median {statistics.median(runs):,.0f})"
+            )
+            if key in rounds["ratios"]:
+                ratio = rounds["ratios"][key][c]
+                line += (
+                    "; ÷ node, round by round: "
+                    + ", ".join(f"{r:.2f}×" for r in ratio)
+                    + f", median {statistics.median(ratio):.2f}×"
+                )
+            lines.append(line)
+    return lines
+
+
 def peers(
     seeded: Seeded, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], dict[str, str], str | None]:
@@ -571,42 +700,28 @@ def peers(
         if harness.port_open(port):
             skipped.append(f"{name}: port {port} is taken (a peer started by someone else?)")
             continue
-        log_path = workdir / f"peer-{name}.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                harness.pinned(SERVER_CPU, peer["cmd"]),
-                cwd=home / peer["dir"],
-                env={**os.environ, **peer.get("env", {})},
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                harness.wait_ready(proc, lambda port=port: harness.port_open(port), name, log_path)
-                base = f"http://127.0.0.1:{port}"
-                token_url = base + peer["path"]
-                for connections in connection_counts:
-                    token = fresh_token(token_url, peer["client"], run_all.SECRET)  # also: it works
-                    if endpoint == TOKEN:
-                        script, arguments = "bench.sh", [token_url, peer["client"], run_all.SECRET]
-                    else:
-                        script = "bench-introspect.sh"
-                        arguments = [base + peer["intro"], peer["client"], run_all.SECRET, token]
-                    load, line = peer_bench(home, script, [*arguments, str(connections), secs], proc.pid)
-                    setup = f"{label} (pinned to CPU 0; peers' {script}, wrk on CPU 1)"
-                    rows.append(
-                        Row(
-                            setup=setup,
-                            endpoint=endpoint,
-                            connections=connections,
-                            **dataclasses.asdict(load),
-                        )
+        with peer_server(home, peer, workdir) as proc:
+            base = f"http://127.0.0.1:{port}"
+            token_url = base + peer["path"]
+            for connections in connection_counts:
+                token = fresh_token(token_url, peer["client"], run_all.SECRET)  # also: it works
+                if endpoint == TOKEN:
+                    script, arguments = "bench.sh", [token_url, peer["client"], run_all.SECRET]
+                else:
+                    script = "bench-introspect.sh"
+                    arguments = [base + peer["intro"], peer["client"], run_all.SECRET, token]
+                load, line = peer_bench(home, script, [*arguments, str(connections), secs], proc.pid)
+                setup = f"{label} (pinned to CPU 0; peers' {script}, wrk on CPU 1)"
+                rows.append(
+                    Row(
+                        setup=setup,
+                        endpoint=endpoint,
+                        connections=connections,
+                        **dataclasses.asdict(load),
                     )
-                    raw[f"peer/{name}/{endpoint}/{connections}"] = line
-                    print(f"[{name} {endpoint} c{connections}] {line}", flush=True)
-            finally:
-                harness.stop(proc)
+                )
+                raw[f"peer/{name}/{endpoint}/{connections}"] = line
+                print(f"[{name} {endpoint} c{connections}] {line}", flush=True)
     # The cross-check: Pforte through the peers' own script, so the two harnesses can be compared:
     # with the defaults (the headline) and with the access log off.
     for key, env, what in (("defaults", {}, "defaults"), ("log-off", LOG_OFF, "access log off")):
@@ -694,6 +809,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raw.update(peer_raw)
             if skipped:
                 notes.append(f"peers skipped: {skipped}")
+            report["ratio_rounds"] = ratio_rounds(seeded, workdir, args)
+            if report["ratio_rounds"] is None:
+                notes.append("ratio rounds not run (--rounds 0, or node-oidc-provider's port is taken)")
         else:
             notes.append("peers not run (pass --peers to run node-oidc-provider from ../shared/peers)")
         if "profile" not in args.skip:
@@ -771,6 +889,12 @@ def main() -> int:
         choices=["uvicorn", "uvicorn-log-off", "uvicorn-metrics", "granian", "workers2", "profile"],
         help="leave out a part (repeatable)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="with --peers: rounds of node / Pforte defaults / Pforte + /metrics, median ratio (default 3)",
+    )
     parser.add_argument("--profile-requests", type=int, default=5_000, help="in-process profile calls")
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")
     args = parser.parse_args()
@@ -797,6 +921,8 @@ def main() -> int:
     if ratio:
         print(ratio)
     for line in peer_ratios(rows):
+        print(line)
+    for line in round_lines(result.get("ratio_rounds")):
         print(line)
     profile = result.get("inprocess_profile")
     one = next(
@@ -835,6 +961,8 @@ def main() -> int:
         "results": [dataclasses.asdict(r) for r in rows],
         "round_robin": ratio,
         "peer_ratios": peer_ratios(rows),
+        "ratio_rounds": result.get("ratio_rounds"),
+        "ratio_round_lines": round_lines(result.get("ratio_rounds")),
         "round_robin_warm_pass": result.get("round_robin_warm_pass"),
         "server_processes": result.get("server_processes"),
         "pyspy": result.get("pyspy"),

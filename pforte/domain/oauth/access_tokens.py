@@ -10,11 +10,12 @@ Every ``jti`` is ``{binding}.{random}``: the client record's tag, then 128 rando
 from __future__ import annotations
 
 import hashlib
-import secrets
 import uuid
 from base64 import urlsafe_b64encode
 from collections.abc import Sequence
 from typing import Any
+
+from pforte.security.randomness import token_urlsafe
 
 AT_JWT = "at+jwt"
 
@@ -93,4 +94,4 @@ def user_claims(
 
 
 def _jti(binding: str) -> str:
-    return f"{binding}.{secrets.token_urlsafe(16)}"
+    return f"{binding}.{token_urlsafe(16)}"

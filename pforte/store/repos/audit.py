@@ -6,6 +6,8 @@ import builtins
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Final
+from itertools import chain
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +39,7 @@ COLUMNS = (
     "client_id",
     "user_id",
 )
+CREATED_AT: Final = 10  # COLUMNS.index("created_at"), a literal for the type checker
 EventValues = tuple[
     str,
     str,
@@ -110,7 +113,9 @@ class AuditRepo:
             size = next((size for size in PART_SIZES if size <= len(rows) - start), PART_SIZES[-1])
             part = rows[start : start + size]
             start += size
-            values = [v for r in part for v in (*r[:10], _sqlite_time(r[10]), r[11], r[12])]
+            # Flattened in C, then the times (every len(COLUMNS)-th value) in SQLite's text form.
+            values: builtins.list[object] = builtins.list(chain.from_iterable(part))
+            values[CREATED_AT :: len(COLUMNS)] = [_sqlite_time(row[CREATED_AT]) for row in part]
             values += _NO_ROW * (size - len(part))
             await connection.exec_driver_sql(SQLITE_INSERTS[size], tuple(values))
 
