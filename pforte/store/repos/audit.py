@@ -6,8 +6,8 @@ import builtins
 import uuid
 from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Final
 from itertools import chain
+from typing import Final
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
