@@ -604,29 +604,26 @@ def ratio_rounds(seeded: Seeded, workdir: Path, args: argparse.Namespace) -> dic
     rps: dict[str, dict[int, list[float]]] = {
         key: {c: [] for c in ROUND_CONNECTIONS} for key, _, _ in ROUND_SETUPS
     }
+
+    @contextlib.contextmanager
+    def target(key: str, env: dict[str, str]) -> Iterator[tuple[int, str, str, str]]:
+        """A fresh server for ``key``: its pid, token URL, client id and secret."""
+        if key == "node":
+            with peer_server(home, peer, workdir) as proc:
+                yield (
+                    proc.pid,
+                    f"http://127.0.0.1:{peer['port']}{peer['path']}",
+                    peer["client"],
+                    run_all.SECRET,
+                )
+        else:
+            with harness.server(seeded.url, workdir, env=env, name=f"pforte-round-{key}") as srv:
+                yield srv.pid, f"{srv.base}/t/{TENANT}/token", CLIENT, seeded.secret
+
     for round_no in range(args.rounds):
         shift = round_no % len(ROUND_SETUPS)
         for key, _label, env in ROUND_SETUPS[shift:] + ROUND_SETUPS[:shift]:
-            server: contextlib.AbstractContextManager[Any]
-            if key == "node":
-                server = peer_server(home, peer, workdir)
-            else:
-                server = harness.server(seeded.url, workdir, env=env, name=f"pforte-round-{key}")
-            with server as running:
-                if key == "node":
-                    pid, url, client, secret = (
-                        running.pid,
-                        f"http://127.0.0.1:{peer['port']}{peer['path']}",
-                        peer["client"],
-                        run_all.SECRET,
-                    )
-                else:
-                    pid, url, client, secret = (
-                        running.pid,
-                        f"{running.base}/t/{TENANT}/token",
-                        CLIENT,
-                        seeded.secret,
-                    )
+            with target(key, env) as (pid, url, client, secret):
                 fresh_token(url, client, secret)  # also: it works
                 for connections in ROUND_CONNECTIONS:
                     load, line = peer_bench(

@@ -20,7 +20,6 @@ class RandomBlock:
     """Bytes from ``os.urandom``, ``BLOCK`` at a time, each handed out once."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
 
