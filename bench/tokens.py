@@ -889,8 +889,8 @@ def main() -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="with --peers: rounds of node / Pforte defaults / Pforte + /metrics, median ratio (default 3)",
+        default=5,
+        help="with --peers: rounds of node / Pforte defaults / Pforte + /metrics, median ratio (default 5)",
     )
     parser.add_argument("--profile-requests", type=int, default=5_000, help="in-process profile calls")
     parser.add_argument("--top", type=int, default=25, help="functions listed per profile table")

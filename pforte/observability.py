@@ -35,6 +35,8 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pforte.domain.clock import SecondText
+
 _request_id: ContextVar[str | None] = ContextVar("pforte_request_id", default=None)
 # A mutable per-request slot: a value set in a copied context (a threadpool dependency) still arrives.
 _tenant: ContextVar[dict[str, str] | None] = ContextVar("pforte_tenant", default=None)
@@ -214,20 +216,15 @@ def access_line(
     )
 
 
-_stamp_second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+_LOG_SECOND = SecondText("%Y-%m-%dT%H:%M:%S")
 
 
 def _utc_timestamp() -> str:
     """Now as ``2026-12-06T12:39:19.674568Z``: what structlog's ``TimeStamper(fmt="iso",
     utc=True)`` writes, from ``time.time_ns()`` and a per-second cache of the date and time
     (``datetime.now(UTC).isoformat()`` cost the token endpoint ~7 µs a request under load)."""
-    global _stamp_second
     second, rest = divmod(time.time_ns(), 1_000_000_000)
-    cached, text = _stamp_second
-    if second != cached:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _stamp_second = (second, text)
-    return f"{text}.{rest // 1000:06d}Z"
+    return f"{_LOG_SECOND(second)}.{rest // 1000:06d}Z"
 
 
 def _json_text(value: str | None) -> str:

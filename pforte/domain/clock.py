@@ -7,6 +7,7 @@ they take ``now`` as an argument.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,38 @@ Clock = Callable[[], datetime]
 def utcnow() -> datetime:
     """The system clock, aware and in UTC."""
     return datetime.now(UTC)
+
+
+_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
+
+
+def epoch_second(moment: datetime) -> int:
+    """The whole seconds since 1970 of ``moment``, exactly (``timestamp()`` is a float: near a
+    second's end, far from 1970, it can round into the next one)."""
+    if moment.tzinfo is not UTC:  # the clock's times are UTC already
+        moment = moment.astimezone(UTC)
+    return (
+        (moment.toordinal() - _EPOCH_DAY) * 86_400 + moment.hour * 3_600 + moment.minute * 60 + moment.second
+    )
+
+
+class SecondText:
+    """``time.strftime(fmt)`` of a UTC second (seconds since 1970), made once per second: the date
+    and time of the many moments of one second (log lines, event rows: thousands a second) are
+    formatted once, and each adds only its fraction."""
+
+    __slots__ = ("_fmt", "_last")
+
+    def __init__(self, fmt: str) -> None:
+        self._fmt = fmt
+        self._last: tuple[int, str] = (-1 << 63, "")
+
+    def __call__(self, second: int) -> str:
+        last, text = self._last  # one tuple: threads read and replace it whole
+        if second != last:
+            text = time.strftime(self._fmt, time.gmtime(second))
+            self._last = (second, text)
+        return text
 
 
 class FixedClock:

@@ -12,6 +12,7 @@ from typing import Final
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pforte.domain.clock import SecondText, epoch_second
 from pforte.domain.errors import Invalid
 from pforte.domain.event_log import EventFilter
 from pforte.domain.ids import first_id_at
@@ -84,11 +85,15 @@ PG_INSERT = (
 )
 
 
+_SQLITE_SECOND = SecondText("%Y-%m-%d %H:%M:%S")
+
+
 def _sqlite_time(moment: datetime) -> str:
-    """SQLAlchemy's text form of a time on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    """SQLAlchemy's text form of a time on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff" (the date
+    and time made once a second: thousands of rows a second share it)."""
     if moment.tzinfo is not UTC:  # the clock's times are UTC already: no conversion for them
         moment = moment.astimezone(UTC)
-    return moment.isoformat(" ", "microseconds")[:26]  # without "+00:00"
+    return f"{_SQLITE_SECOND(epoch_second(moment))}.{moment.microsecond:06d}"
 
 
 class AuditRepo:
