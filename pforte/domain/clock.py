@@ -19,7 +19,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_EPOCH_DAY = datetime(1970, 1, 1).toordinal()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = _EPOCH.toordinal()
 
 
 def epoch_second(moment: datetime) -> int:
@@ -30,6 +31,16 @@ def epoch_second(moment: datetime) -> int:
     return (
         (moment.toordinal() - _EPOCH_DAY) * 86_400 + moment.hour * 3_600 + moment.minute * 60 + moment.second
     )
+
+
+def epoch_micros(moment: datetime) -> int:
+    """The microseconds since 1970 of ``moment``, exactly."""
+    return epoch_second(moment) * 1_000_000 + moment.microsecond
+
+
+def from_epoch_micros(micros: int) -> datetime:
+    """The aware UTC moment ``micros`` microseconds after 1970 (``epoch_micros`` undone)."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 class SecondText:

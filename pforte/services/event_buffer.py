@@ -21,16 +21,15 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy.exc import IntegrityError
 
+from pforte.domain.clock import epoch_micros
 from pforte.domain.event_log import sent_client_id
 from pforte.domain.events import EventName
-from pforte.domain.ids import id_hex_at
 from pforte.domain.metrics import NO_CLIENT
 from pforte.observability import current_request_id, log
 from pforte.store.engine import Database
-from pforte.store.repos.audit import AuditRepo, EventValues
+from pforte.store.repos.audit import AuditRepo, BatchedEvent
 from pforte.store.repos.metrics import MetricRepo
 from pforte.store.repos.tenants import TenantRepo
 
@@ -45,16 +44,18 @@ AUTHENTICATION_FAILED = EventName.CLIENT_AUTHENTICATION_FAILED.value
 # The count each kind of noted event adds to (``DailyCountRow``'s columns).
 TOKENS, FAILED_AUTHENTICATIONS, SIGN_INS, SIGN_IN_FAILURES = range(4)
 
-# (name, tenant id, tenant slug, when, client id, user id, grant type or reason, scope, jti,
-# request id): the cheapest thing to append on the hot path; made into a row when flushed.
-Noted = tuple[str, uuid.UUID, str, datetime, str, str | None, str, str | None, str | None, str | None]
+# A noted event is an ``audit.BatchedEvent``: the values the row is made of, in the order the
+# SQLite statement takes them — appended on the hot path, handed to the driver as they are.
+MICROS_A_DAY = 86_400_000_000
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 CountKey = tuple[uuid.UUID, date, str]  # tenant id, UTC day, client id
 ActiveKey = tuple[uuid.UUID, date, str, uuid.UUID]  # ... and the user
 
 
 class EventBuffer:
     def __init__(self, *, flush_at: int = FLUSH_AT, hard_cap: int = HARD_CAP) -> None:
-        self._events: list[Noted] = []
+        self._events: list[BatchedEvent] = []
+        self._tenant_hex: dict[uuid.UUID, str] = {}
         self._counts: dict[CountKey, list[int]] = {}
         self._active: set[ActiveKey] = set()
         self._flush_at = flush_at
@@ -80,9 +81,9 @@ class EventBuffer:
         events.append(
             (
                 TOKEN_ISSUED,
-                tenant_id,
+                self._hex(tenant_id),
                 tenant_slug,
-                at,
+                epoch_micros(at),
                 client_id,
                 user_id,
                 grant_type,
@@ -102,9 +103,9 @@ class EventBuffer:
         events.append(
             (
                 AUTHENTICATION_FAILED,
-                tenant_id,
+                self._hex(tenant_id),
                 tenant_slug,
-                at,
+                epoch_micros(at),
                 sent_client_id(client_id),
                 None,
                 "invalid_client",
@@ -115,6 +116,14 @@ class EventBuffer:
         )
         if len(events) >= self._flush_at:
             self._filled()
+
+    def _hex(self, tenant_id: uuid.UUID) -> str:
+        known = self._tenant_hex.get(tenant_id)
+        if known is None:
+            if len(self._tenant_hex) > 10_000:  # tenants come and go: bounded
+                self._tenant_hex.clear()
+            known = self._tenant_hex[tenant_id] = tenant_id.hex
+        return known
 
     def signed_in(self, tenant_id: uuid.UUID, at: datetime, client_id: str, user_id: uuid.UUID) -> None:
         """Counts of a sign-in (its event is written with the session)."""
@@ -171,7 +180,8 @@ class EventBuffer:
             try:
                 await _write(db, events, all_counts, all_active, None)
             except IntegrityError:  # a tenant was deleted meanwhile: its rows go with it
-                tenants = {e[1] for e in events} | {k[0] for k in all_counts} | {k[0] for k in all_active}
+                tenants = {uuid.UUID(h) for h in {e[1] for e in events}}
+                tenants |= {k[0] for k in all_counts} | {k[0] for k in all_active}
                 async with db.transaction() as session:
                     live = await TenantRepo(session).existing(tenants)
                 await _write(db, events, all_counts, all_active, live)
@@ -189,7 +199,7 @@ class EventBuffer:
 
 async def _write(
     db: Database,
-    events: list[Noted],
+    events: list[BatchedEvent],
     counts: dict[CountKey, list[int]],
     active: set[ActiveKey],
     live: set[uuid.UUID] | None,
@@ -201,8 +211,9 @@ async def _write(
         # In slices: a slice's rows are made, then the driver's thread writes them while the
         # loop serves requests (one 5,000-row list held the loop for tens of milliseconds: the
         # token endpoint's p99 tripled).
-        for part in _slices([e for e in events if live is None or e[1] in live]):
-            await audit.add_many(_rows(part))
+        alive = None if live is None else {tenant.hex for tenant in live}
+        for part in _slices([e for e in events if alive is None or e[1] in alive]):
+            await audit.add_batched(part)
         for keys in _slices([k for k in counts if live is None or k[0] in live]):
             await metrics.add_counts([_count(k, counts[k]) for k in keys])
         for users in _slices([k for k in active if live is None or k[0] in live]):
@@ -214,10 +225,18 @@ def _slices(items: list[T]) -> Iterator[list[T]]:
         yield items[start : start + WRITE_SLICE]
 
 
-def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: set[ActiveKey]) -> None:
+def _fold(events: Iterable[BatchedEvent], counts: dict[CountKey, list[int]], active: set[ActiveKey]) -> None:
     """Add what ``events`` count to ``counts`` and ``active``."""
-    for name, tenant_id, _slug, at, client_id, user_id, *_rest in events:
-        day = at.date()
+    tenants: dict[str, uuid.UUID] = {}
+    days: dict[int, date] = {}
+    for name, tenant_hex, _slug, micros, client_id, user_id, *_rest in events:
+        tenant_id = tenants.get(tenant_hex)
+        if tenant_id is None:
+            tenant_id = tenants[tenant_hex] = uuid.UUID(tenant_hex)
+        day_number = micros // MICROS_A_DAY
+        day = days.get(day_number)
+        if day is None:
+            day = days[day_number] = date.fromordinal(_EPOCH_DAY + day_number)
         key = (tenant_id, day, client_id)
         values = counts.get(key)
         if values is None:
@@ -228,50 +247,6 @@ def _fold(events: Iterable[Noted], counts: dict[CountKey, list[int]], active: se
                 active.add((tenant_id, day, client_id, uuid.UUID(user_id)))
         else:
             values[FAILED_AUTHENTICATIONS] += 1
-
-
-def _rows(events: list[Noted]) -> list[EventValues]:
-    """The events as rows, made in one pass with as little as possible per row (thousands a
-    second): ids as hex, the changes as JSON text."""
-    tenants: dict[uuid.UUID, str] = {}
-    dumps = orjson.dumps
-    rows: list[EventValues] = []
-    for name, tenant_id, slug, at, client_id, user_id, detail, scope, jti, request_id in events:
-        tenant = tenants.get(tenant_id)
-        if tenant is None:
-            tenant = tenants[tenant_id] = tenant_id.hex
-        user: str | None = None
-        actor_client_id: str | None
-        client: str | None
-        if name == TOKEN_ISSUED:
-            changes: dict[str, Any] = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
-            if user_id is not None:
-                changes["userId"] = user_id
-                user = uuid.UUID(user_id).hex
-            actor, actor_client_id, client = f"client:{client_id}", client_id, client_id
-            target_type, target_id = "access_token", jti or ""
-        else:
-            changes = {"clientId": client_id, "reason": detail}
-            actor, actor_client_id, client = "anonymous:-", None, client_id or None
-            target_type, target_id = "client_authentication", client_id
-        rows.append(
-            (
-                id_hex_at(at),
-                tenant,
-                name,
-                actor,
-                slug,
-                actor_client_id,
-                target_type,
-                target_id,
-                dumps(changes).decode(),
-                request_id,
-                at,
-                client,
-                user,
-            )
-        )
-    return rows
 
 
 def _count(key: CountKey, values: list[int]) -> dict[str, Any]:

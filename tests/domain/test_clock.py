@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pforte.domain.clock import SecondText, epoch_second
-from pforte.domain.ids import first_id_at, id_at, id_hex_at
-from pforte.store.repos.audit import _sqlite_time
+from pforte.domain.clock import SecondText, epoch_micros, epoch_second, from_epoch_micros
+from pforte.domain.ids import first_id_at, id_at, id_hex_at, id_hex_of_micros
 
 MOMENTS = [
     datetime(2026, 12, 6, 15, 0, 0, 0, tzinfo=UTC),
@@ -32,8 +31,11 @@ def test_epoch_second_is_the_exact_whole_second(moment: datetime) -> None:
 
 
 @pytest.mark.parametrize("moment", MOMENTS, ids=str)
-def test_sqlite_time_is_sqlalchemys_text_of_the_utc_moment(moment: datetime) -> None:
-    assert _sqlite_time(moment) == moment.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+def test_epoch_micros_round_trips(moment: datetime) -> None:
+    micros = epoch_micros(moment)
+    assert micros == (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert from_epoch_micros(micros) == moment
+    assert from_epoch_micros(micros).tzinfo is UTC
 
 
 def test_second_text_formats_each_second_once_and_follows_the_clock() -> None:
@@ -50,7 +52,11 @@ def test_second_text_formats_each_second_once_and_follows_the_clock() -> None:
 @pytest.mark.parametrize("moment", [m for m in MOMENTS if 1970 <= m.year < 9999], ids=str)
 def test_event_ids_hold_the_moment_down_to_the_microsecond(moment: datetime) -> None:
     later = moment + timedelta(microseconds=1)
-    for made in (id_at(moment), uuid.UUID(id_hex_at(moment))):
+    for made in (
+        id_at(moment),
+        uuid.UUID(id_hex_at(moment)),
+        uuid.UUID(id_hex_of_micros(epoch_micros(moment))),
+    ):
         assert made.version == 7
         assert first_id_at(moment) <= made < first_id_at(later + timedelta(microseconds=1))
     # An id of the moment sorts before one of the next millisecond's start.

@@ -16,7 +16,6 @@ from pforte.services.bootstrap import SYSTEM_PRINCIPAL
 from pforte.services.context import Context
 from pforte.services.event_buffer import WRITE_SLICE, EventBuffer
 from pforte.store.engine import Database
-from pforte.store.repos.audit import COLUMNS, CREATED_AT
 from pforte.store.tables import AuditEventRow, DailyCountRow
 from tests.conftest import make_tenant, tenant_id_of
 
@@ -88,10 +87,6 @@ async def test_memory_is_bounded_and_dropped_events_still_count(ctx: Context) ->
     assert written == 250 - buffer.dropped
     events, counted = await tokens(ctx, tenant)
     assert (events, counted) == (written, 250)  # the metric is exact: only events were dropped
-
-
-def test_the_time_column_is_where_the_sqlite_insert_converts_it() -> None:
-    assert COLUMNS[CREATED_AT] == "created_at"
 
 
 def test_the_day_is_the_utc_day() -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from pforte.domain.clients import ClientSpec
 from pforte.domain.clock import utcnow
-from pforte.domain.ids import id_hex_at
+from pforte.domain.ids import id_at
 from pforte.services import clients as client_service
 from pforte.services import credentials as credential_service
 from pforte.services import guide as guide_service
@@ -23,17 +23,37 @@ from pforte.services.credentials import ApiKeyRequest, SecretRequest
 from pforte.services.event_retention import delete_old_events
 from pforte.services.expiry_warnings import warn_expiring
 from pforte.settings import Settings
-from pforte.store.repos.audit import AuditRepo, EventValues
+from pforte.store.repos.audit import AuditRepo
 from pforte.store.tables import AuditEventRow
 from tests.conftest import make_tenant, tenant_id_of
 
 pytestmark = pytest.mark.anyio
 
 
-def event_row(tenant: uuid.UUID, age: timedelta, name: str) -> EventValues:
+def event_row(tenant: uuid.UUID, age: timedelta, name: str) -> AuditEventRow:
     at = utcnow() - age
-    actor = ("system:pforte", "system", None)
-    return (id_hex_at(at), tenant.hex, name, *actor, "client", "x", "{}", None, at, "x", None)
+    return AuditEventRow(
+        id=id_at(at),
+        tenant_id=tenant,
+        name=name,
+        actor="system:pforte",
+        actor_tenant="system",
+        actor_client_id=None,
+        target_type="client",
+        target_id="x",
+        changes={},
+        request_id=None,
+        created_at=at,
+        client_id="x",
+        user_id=None,
+    )
+
+
+async def add_events(ctx: Context, rows: list[AuditEventRow]) -> None:
+    async with ctx.db.transaction() as session:
+        repo = AuditRepo(session)
+        for row in rows:
+            repo.add(row)
 
 
 async def names(ctx: Context, tenant: uuid.UUID, prefix: str = "") -> list[str]:
@@ -46,8 +66,7 @@ async def test_retention_deletes_only_older_events_in_batches(ctx: Context) -> N
     rows = [event_row(a, timedelta(days=91, minutes=n), "test.old") for n in range(5)]
     rows += [event_row(a, timedelta(days=89), "test.kept"), event_row(b, timedelta(days=30), "test.kept")]
     rows += [event_row(b, timedelta(days=400), "test.old")]
-    async with ctx.db.transaction() as session:
-        await AuditRepo(session).add_many(rows)
+    await add_events(ctx, rows)
     assert ctx.settings.event_retention_days == 90
     deleted = await delete_old_events(ctx, utcnow(), batch=2)  # 5 in A: three batches
     assert deleted >= 6
@@ -58,8 +77,7 @@ async def test_retention_deletes_only_older_events_in_batches(ctx: Context) -> N
 
 async def test_retention_zero_keeps_everything(ctx: Context, settings: Settings) -> None:
     a = await tenant_id_of(ctx, await make_tenant(ctx))
-    async with ctx.db.transaction() as session:
-        await AuditRepo(session).add_many([event_row(a, timedelta(days=5000), "test.ancient")])
+    await add_events(ctx, [event_row(a, timedelta(days=5000), "test.ancient")])
     forever = Context.create(settings.model_copy(update={"event_retention_days": 0}))
     try:
         assert await delete_old_events(forever, utcnow()) == 0

@@ -488,7 +488,7 @@ NOT_TENANT_SCOPED = {
     "SecretRepo.add",
     "ApiKeyRepo.add",
     "AuditRepo.add",
-    "AuditRepo.add_many",
+    "AuditRepo.add_batched",
     "MetricRepo.add_counts",
     "MetricRepo.add_active",
     "SigningKeyRepo.add",

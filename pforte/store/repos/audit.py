@@ -5,26 +5,34 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import chain
 from typing import Final
 
+import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pforte.domain.clock import SecondText, epoch_second
+from pforte.domain.clock import from_epoch_micros
 from pforte.domain.errors import Invalid
 from pforte.domain.event_log import EventFilter
-from pforte.domain.ids import first_id_at
+from pforte.domain.events import EventName
+from pforte.domain.ids import first_id_at, id_hex_of_micros
 from pforte.domain.pagination import Page, decode_cursor, encode_cursor
 from pforte.store.repos.paging import prefix
 from pforte.store.repos.scoping import scoped_delete, scoped_select
 from pforte.store.tables import AuditEventRow
 
-# What ``add_many`` takes, in this order: id (32 hex digits), tenant id (hex), name, actor, actor's
-# tenant, actor's client id, target type, target id, changes (JSON text), request id, created at
-# (aware, UTC), client id, user id (hex). Ids as hex and the JSON as text: what the event buffer
-# makes once per row, and both drivers take as they are.
+# The token endpoint's events as ``services.event_buffer`` notes them (thousands a second), in
+# this order: name (``token.issued`` or ``client.authentication_failed``), tenant id (hex),
+# tenant slug, moment (microseconds since 1970, UTC: ``clock.epoch_micros``), client id (the
+# authenticated one, or what a failed authentication sent), user id (``str(uuid)``) or None, grant type
+# (or the failure's reason), scope, jti, request id. ``add_batched`` makes the rows of
+# ``audit_events`` from these values: on SQLite in the statement, in C (the id — a UUIDv7 of the
+# moment with random bits, as ``ids.id_at`` — the time's text, the actor, the target and the
+# changes as JSON), on PostgreSQL in Python (``batched_rows``). The two give the same rows.
+BatchedEvent = tuple[str, str, str, int, str, str | None, str, str | None, str | None, str | None]
+TOKEN_ISSUED: Final = EventName.TOKEN_ISSUED.value
 COLUMNS = (
     "id",
     "tenant_id",
@@ -40,22 +48,49 @@ COLUMNS = (
     "client_id",
     "user_id",
 )
-CREATED_AT: Final = 10  # COLUMNS.index("created_at"), a literal for the type checker
+# A row of COLUMNS for PostgreSQL: ids as hex and the changes as JSON text, which asyncpg takes
+# as they are; the time aware.
 EventValues = tuple[
-    str,
-    str,
-    str,
-    str,
-    str,
-    str | None,
-    str,
-    str,
-    str,
-    str | None,
-    datetime,
-    str | None,
-    str | None,
+    str, str, str, str, str, str | None, str, str, str, str | None, datetime, str | None, str | None
 ]
+
+
+def batched_rows(events: Collection[BatchedEvent]) -> builtins.list[EventValues]:
+    """The rows of ``events`` (what the SQLite statement below makes of them, made in Python)."""
+    rows: builtins.list[EventValues] = []
+    dumps = orjson.dumps
+    for name, tenant, slug, micros, client_id, user, detail, scope, jti, request_id in events:
+        changes: dict[str, str | None]
+        actor_client_id: str | None
+        client: str | None
+        if name == TOKEN_ISSUED:
+            changes = {"clientId": client_id, "grantType": detail, "scope": scope, "jti": jti}
+            if user is not None:
+                changes["userId"] = user
+            actor, actor_client_id, client = f"client:{client_id}", client_id, client_id
+            target_type, target_id = "access_token", jti or ""
+        else:
+            changes = {"clientId": client_id, "reason": detail}
+            actor, actor_client_id, client = "anonymous:-", None, client_id or None
+            target_type, target_id = "client_authentication", client_id
+        rows.append(
+            (
+                id_hex_of_micros(micros),
+                tenant,
+                name,
+                actor,
+                slug,
+                actor_client_id,
+                target_type,
+                target_id,
+                dumps(changes).decode(),
+                request_id,
+                from_epoch_micros(micros),
+                client,
+                None if user is None else uuid.UUID(user).hex,
+            )
+        )
+    return rows
 
 
 # SQLite: rows go in parts of SQLITE_ROWS, each one multi-row INSERT, so the driver's thread
@@ -64,36 +99,52 @@ EventValues = tuple[
 # rows each cost a round trip to the driver's thread: under full load the flush fell behind.)
 # Parts hold 256, 64 or 16 rows — the largest that the rows left fill — and the last is filled
 # up with rows of NULLs, which the statement leaves out: three statement texts, prepared once
-# per connection, and at most 15 empty rows a batch.
+# per connection, and at most 15 empty rows a batch. The statement makes each row from the
+# noted values (``column1`` … ``column10`` of the VALUES, in BatchedEvent's order):
 SQLITE_ROWS = 256
 PART_SIZES = (SQLITE_ROWS, 64, 16)
-_SQLITE_ROW = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+_WIDTH = len(BatchedEvent.__args__)  # type: ignore[attr-defined]
+_ISSUED = f"column1 = '{TOKEN_ISSUED}'"
+_SQLITE_MADE = {
+    # UUIDv7: 48 bits of milliseconds, version 7, the millisecond's fraction in 12 bits, then
+    # variant 0b10 and 62 random bits (``ids._micros_bits``).
+    "id": "printf('%012x7%03x%016x', column4 / 1000, (column4 % 1000) * 4096 / 1000, "
+    "(random() & 4611686018427387903) | (1 << 63))",
+    "tenant_id": "column2",
+    "name": "column1",
+    "actor": f"CASE WHEN {_ISSUED} THEN 'client:' || column5 ELSE 'anonymous:-' END",
+    "actor_tenant": "column3",
+    "actor_client_id": f"CASE WHEN {_ISSUED} THEN column5 END",
+    "target_type": f"CASE WHEN {_ISSUED} THEN 'access_token' ELSE 'client_authentication' END",
+    "target_id": f"CASE WHEN {_ISSUED} THEN coalesce(column9, '') ELSE column5 END",
+    "changes": f"CASE WHEN NOT {_ISSUED} THEN json_object('clientId', column5, 'reason', column7) "
+    "WHEN column6 IS NULL THEN json_object('clientId', column5, 'grantType', column7, 'scope', column8, "
+    "'jti', column9) ELSE json_object('clientId', column5, 'grantType', column7, 'scope', column8, "
+    "'jti', column9, 'userId', column6) END",
+    "request_id": "column10",
+    # SQLAlchemy's text of a time on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff", UTC.
+    "created_at": "strftime('%Y-%m-%d %H:%M:%S', column4 / 1000000, 'unixepoch') "
+    "|| printf('.%06d', column4 % 1000000)",
+    "client_id": f"CASE WHEN {_ISSUED} THEN column5 ELSE nullif(column5, '') END",
+    "user_id": "replace(column6, '-', '')",  # the hex of Uuid columns on SQLite
+}
+_SQLITE_ROW = "(" + ", ".join("?" * _WIDTH) + ")"
 
 
 def _sqlite_insert(rows: int) -> str:
     return (
         f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
-        f"SELECT * FROM (VALUES {', '.join([_SQLITE_ROW] * rows)}) WHERE column1 IS NOT NULL"
+        f"SELECT {', '.join(_SQLITE_MADE[column] for column in COLUMNS)} "
+        f"FROM (VALUES {', '.join([_SQLITE_ROW] * rows)}) WHERE column1 IS NOT NULL"
     )
 
 
 SQLITE_INSERTS = {rows: _sqlite_insert(rows) for rows in PART_SIZES}
-_NO_ROW = (None,) * len(COLUMNS)
+_NO_ROW = (None,) * _WIDTH
 PG_INSERT = (
     f"INSERT INTO audit_events ({', '.join(COLUMNS)}) "  # noqa: S608 - no input
     f"VALUES ({', '.join(f'${n}' for n in range(1, len(COLUMNS) + 1))})"
 )
-
-
-_SQLITE_SECOND = SecondText("%Y-%m-%d %H:%M:%S")
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """SQLAlchemy's text form of a time on SQLite: UTC, "YYYY-MM-DD HH:MM:SS.ffffff" (the date
-    and time made once a second: thousands of rows a second share it)."""
-    if moment.tzinfo is not UTC:  # the clock's times are UTC already: no conversion for them
-        moment = moment.astimezone(UTC)
-    return f"{_SQLITE_SECOND(epoch_second(moment))}.{moment.microsecond:06d}"
 
 
 class AuditRepo:
@@ -103,26 +154,23 @@ class AuditRepo:
     def add(self, row: AuditEventRow) -> None:
         self.session.add(row)
 
-    async def add_many(self, rows: builtins.list[EventValues]) -> None:
-        """Rows (each carrying its tenant) straight to the driver (``services.event_buffer``:
-        thousands a second): on SQLite in multi-row parts, on PostgreSQL as one executemany,
-        which asyncpg pipelines on the event loop's thread."""
-        if not rows:
+    async def add_batched(self, events: builtins.list[BatchedEvent]) -> None:
+        """The token endpoint's events, as noted (``services.event_buffer``: thousands a second),
+        each carrying its tenant: on SQLite in multi-row parts whose statement makes the rows, on
+        PostgreSQL as one executemany of ``batched_rows``, which asyncpg pipelines."""
+        if not events:
             return
         connection = await self.session.connection()
         if connection.dialect.name != "sqlite":
-            await connection.exec_driver_sql(PG_INSERT, rows)
+            await connection.exec_driver_sql(PG_INSERT, batched_rows(events))
             return
         start = 0
-        while start < len(rows):
-            size = next((size for size in PART_SIZES if size <= len(rows) - start), PART_SIZES[-1])
-            part = rows[start : start + size]
+        while start < len(events):
+            size = next((size for size in PART_SIZES if size <= len(events) - start), PART_SIZES[-1])
+            part = events[start : start + size]
             start += size
-            # Flattened in C, then the times (every len(COLUMNS)-th value) in SQLite's text form.
-            values: builtins.list[object] = builtins.list(chain.from_iterable(part))
-            values[CREATED_AT :: len(COLUMNS)] = [_sqlite_time(row[CREATED_AT]) for row in part]
-            values += _NO_ROW * (size - len(part))
-            await connection.exec_driver_sql(SQLITE_INSERTS[size], tuple(values))
+            values = tuple(chain.from_iterable(part)) + _NO_ROW * (size - len(part))  # flat, in C
+            await connection.exec_driver_sql(SQLITE_INSERTS[size], values)
 
     async def list(
         self, tenant_id: uuid.UUID, *, limit: int = 100, name_prefix: str = ""
