@@ -208,9 +208,9 @@ async def _write(
     when given)."""
     async with db.transaction() as session:
         audit, metrics = AuditRepo(session), MetricRepo(session)
-        # In slices: a slice's rows are made, then the driver's thread writes them while the
-        # loop serves requests (one 5,000-row list held the loop for tens of milliseconds: the
-        # token endpoint's p99 tripled).
+        # In slices: the driver's thread writes one while the loop serves requests (making the
+        # rows of one 5,000-event list held the loop for tens of milliseconds: the token
+        # endpoint's p99 tripled).
         alive = None if live is None else {tenant.hex for tenant in live}
         for part in _slices([e for e in events if alive is None or e[1] in alive]):
             await audit.add_batched(part)
