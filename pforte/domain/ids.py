@@ -11,7 +11,7 @@ import time
 import uuid
 from datetime import datetime
 
-from pforte.domain.clock import epoch_second
+from pforte.domain.clock import epoch_micros
 from pforte.domain.errors import Invalid
 
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
@@ -89,7 +89,7 @@ _MS = (1 << 48) - 1
 
 
 def _time_bits(moment: datetime) -> int:
-    return _micros_bits(epoch_second(moment) * 1_000_000 + moment.microsecond)
+    return _micros_bits(epoch_micros(moment))
 
 
 def _micros_bits(micros: int) -> int:
@@ -103,21 +103,13 @@ def id_at(moment: datetime) -> uuid.UUID:
     """A UUIDv7 of ``moment`` (RFC 9562 §6.2 method 3: the 12 bits after the millisecond hold
     its fraction, so ids order as their moments do down to the microsecond) with random bits:
     for events, whose id orders them as their ``createdAt`` does, wherever and whenever written."""
-    return uuid.UUID(int=id_bits_at(moment))
-
-
-def id_hex_at(moment: datetime) -> str:
-    """``id_at(moment).hex`` without the ``UUID`` object (batched event rows: thousands a second)."""
-    return f"{_time_bits(moment) | _random_bits(62):032x}"
+    return uuid.UUID(int=_time_bits(moment) | _random_bits(62))
 
 
 def id_hex_of_micros(micros: int) -> str:
-    """``id_hex_at`` of the moment ``micros`` microseconds after 1970 (``clock.epoch_micros``)."""
+    """``id_at(…).hex`` of the moment ``micros`` microseconds after 1970 (``clock.epoch_micros``),
+    without the ``UUID`` object (batched event rows: thousands a second)."""
     return f"{_micros_bits(micros) | _random_bits(62):032x}"
-
-
-def id_bits_at(moment: datetime) -> int:
-    return _time_bits(moment) | _random_bits(62)
 
 
 # Random for uniqueness, not secrecy (an event id is no credential): the fast generator.

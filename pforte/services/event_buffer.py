@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from pforte.domain.clock import epoch_micros
+from pforte.domain.clock import epoch_micros, from_epoch_micros
 from pforte.domain.event_log import sent_client_id
 from pforte.domain.events import EventName
 from pforte.domain.metrics import NO_CLIENT
@@ -47,7 +47,6 @@ TOKENS, FAILED_AUTHENTICATIONS, SIGN_INS, SIGN_IN_FAILURES = range(4)
 # A noted event is an ``audit.BatchedEvent``: the values the row is made of, in the order the
 # SQLite statement takes them — appended on the hot path, handed to the driver as they are.
 MICROS_A_DAY = 86_400_000_000
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
 CountKey = tuple[uuid.UUID, date, str]  # tenant id, UTC day, client id
 ActiveKey = tuple[uuid.UUID, date, str, uuid.UUID]  # ... and the user
 
@@ -236,7 +235,7 @@ def _fold(events: Iterable[BatchedEvent], counts: dict[CountKey, list[int]], act
         day_number = micros // MICROS_A_DAY
         day = days.get(day_number)
         if day is None:
-            day = days[day_number] = date.fromordinal(_EPOCH_DAY + day_number)
+            day = days[day_number] = from_epoch_micros(day_number * MICROS_A_DAY).date()
         key = (tenant_id, day, client_id)
         values = counts.get(key)
         if values is None:
