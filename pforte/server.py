@@ -30,6 +30,7 @@ APP = "pforte.app:create_app_from_env"
 def run_uvicorn(settings: Settings) -> None:
     import uvicorn  # only the server in use is loaded
 
+    from pforte.web.form_protocol import FormProtocol
     from pforte.web.header_timeout import HeaderTimeoutProtocol
 
     HeaderTimeoutProtocol.timeout = settings.header_timeout
@@ -43,7 +44,8 @@ def run_uvicorn(settings: Settings) -> None:
         access_log=False,
         server_header=False,
         proxy_headers=False,  # nothing uses the client address; saves a middleware per request
-        http=HeaderTimeoutProtocol,  # httptools, with a deadline for the request's headers
+        # httptools, with a deadline for the request's headers, answering the form endpoints
+        http=FormProtocol,
         env_file=None,
     )
 

@@ -76,9 +76,11 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             deadlines = self._deadlines[self.loop] = _Deadlines(self.loop)
         self.deadlines = deadlines
         self.started = False
+        self.out: CoalescingTransport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(CoalescingTransport(transport, self.loop))
+        self.out = CoalescingTransport(transport, self.loop)
+        super().connection_made(self.out)
         self.deadlines.watch(self, self.seconds)
 
     def on_message_begin(self) -> None:

@@ -88,11 +88,29 @@ def encoded(reply: Reply) -> tuple[list[tuple[bytes, bytes]], bytes]:
     return [JSON, *reply.headers, (b"content-length", str(len(body)).encode())], body
 
 
+Respond = Callable[[int, list[tuple[bytes, bytes]], bytes], Awaitable[None]]
+"""Writes a whole response: status, headers (content type and length included), body."""
+
+
+def asgi_respond(send: Send) -> Respond:
+    """``Respond`` through ASGI's ``send``: a start message, then the body in one message."""
+
+    async def respond(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return respond
+
+
 class FormDispatch:
     """ASGI middleware: POSTs to the form endpoints skip the router entirely — and, with the
     access log or the metrics on, the request-log and metrics middlewares too: the request id,
     the access line and the counts are done here, inline (ASGI layers and wrapped ``send``s
-    fewer on the hot path)."""
+    fewer on the hot path).
+
+    The HTTP protocol (``web.header_timeout``) calls ``match`` and ``serve`` itself for a request
+    without an ``Origin`` (no CORS to add), with a ``Respond`` that writes to the socket directly:
+    no ASGI messages on the way out."""
 
     def __init__(self, app: ASGIApp, ctx: Context, *, access_log: bool = False) -> None:
         self.app = app
@@ -102,44 +120,41 @@ class FormDispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
-            path: str = scope["path"]
-            if path.startswith("/t/"):
-                slug, sep, name = path[3:].partition("/")
-                # A trailing slash names the same endpoint (as on the admin API): no redirect, no 404.
-                name = name[:-1] if name.endswith("/") else name
-                endpoint = ENDPOINTS.get(name) if sep else None
-                if endpoint is not None:
-                    if self.access_log:
-                        await self._logged(name, endpoint, slug, scope, receive, send)
-                    elif self.counts is not None:
-                        await self._counted(name, endpoint, slug, scope, receive, send)
-                    else:
-                        await self._answer(endpoint, slug, scope, receive, send, ())
-                    return
+            found = match(scope["path"])
+            if found is not None:
+                await self.serve(found, scope, receive, asgi_respond(send))
+                return
         await self.app(scope, receive, send)
+
+    async def serve(self, found: Found, scope: Scope, receive: Receive, respond: Respond) -> None:
+        """Answer a POST to the form endpoint ``found`` (``match``) with ``respond``."""
+        if self.access_log:
+            await self._logged(found, scope, receive, respond)
+        elif self.counts is not None:
+            await self._counted(found, scope, receive, respond)
+        else:
+            await self._answer(found, scope, receive, respond, ())
 
     async def _answer(
         self,
-        endpoint: Endpoint,
-        slug: str,
+        found: Found,
         scope: Scope,
         receive: Receive,
-        send: Send,
+        respond: Respond,
         extra: tuple[tuple[bytes, bytes], ...],
     ) -> int:
         try:
-            reply = await handle(self.ctx, endpoint, slug, scope, receive)
+            reply = await handle(self.ctx, found[1], found[2], scope, receive)
         except Exception:  # noqa: BLE001 - answered as server_error, logged whole
             log.exception("protocol_endpoint_failed", path=scope["path"])
             reply = SERVER_ERROR
         headers, body = encoded(reply)
-        await send({"type": "http.response.start", "status": reply.status, "headers": [*headers, *extra]})
-        await send({"type": "http.response.body", "body": body})
+        if extra:
+            headers.extend(extra)
+        await respond(reply.status, headers, body)
         return reply.status
 
-    async def _logged(
-        self, name: str, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    async def _logged(self, found: Found, scope: Scope, receive: Receive, respond: Respond) -> None:
         """What ``RequestLogMiddleware`` (and ``RequestMetrics``) do for a request, without
         wrapping ``send``."""
         request_id = request_id_of(scope)
@@ -148,7 +163,7 @@ class FormDispatch:
         status = 500
         try:
             status = await self._answer(
-                endpoint, slug, scope, receive, send, ((b"x-request-id", request_id.encode()),)
+                found, scope, receive, respond, ((b"x-request-id", request_id.encode()),)
             )
         finally:
             unbind_request_id(token)
@@ -157,24 +172,37 @@ class FormDispatch:
                 request_id=request_id,
                 method="POST",
                 path=scope["path"],
-                tenant=slug,
+                tenant=found[2],
                 status=status,
                 duration_ms=round(seconds * 1000, 2),
             )
             if self.counts is not None:
-                self.counts.request("POST", ROUTES[name], status, seconds)
+                self.counts.request("POST", ROUTES[found[0]], status, seconds)
 
-    async def _counted(
-        self, name: str, endpoint: Endpoint, slug: str, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    async def _counted(self, found: Found, scope: Scope, receive: Receive, respond: Respond) -> None:
         """What ``RequestMetrics`` does for a request (the access log off)."""
         assert self.counts is not None
         started = time.perf_counter()
         status = 500
         try:
-            status = await self._answer(endpoint, slug, scope, receive, send, ())
+            status = await self._answer(found, scope, receive, respond, ())
         finally:
-            self.counts.request("POST", ROUTES[name], status, time.perf_counter() - started)
+            self.counts.request("POST", ROUTES[found[0]], status, time.perf_counter() - started)
+
+
+Found = tuple[str, Endpoint, str]
+"""A form endpoint's name (its last path segment), the endpoint, and the tenant's slug."""
+
+
+def match(path: str) -> Found | None:
+    """The form endpoint ``path`` names (``/t/{slug}/{token,introspect,revoke}``), or None."""
+    if not path.startswith("/t/"):
+        return None
+    slug, sep, name = path[3:].partition("/")
+    # A trailing slash names the same endpoint (as on the admin API): no redirect, no 404.
+    name = name[:-1] if name.endswith("/") else name
+    endpoint = ENDPOINTS.get(name) if sep else None
+    return None if endpoint is None else (name, endpoint, slug)
 
 
 def route(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
