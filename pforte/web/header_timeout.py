@@ -9,7 +9,10 @@ request gets ``408 Request Timeout`` (RFC 9110 §15.5.9) and the connection is c
 has its own deadline (``web/request_body.py``).
 
 As there, one sweep per second per process checks every deadline, instead of a timer per
-request on the token path.
+request on the token path. uvicorn's own keep-alive timer (``timeout_keep_alive``, 5 s: a
+connection idle that long between requests is closed) is a deadline of the same sweep, not a
+timer armed after every response and cancelled by the next request: an idle connection is
+closed after 5 to 6 seconds.
 
 The protocol also writes each response to the socket once (``web.write_coalescing``).
 """
@@ -33,20 +36,35 @@ TIMED_OUT = (
 
 
 class _Deadlines:
+    """The deadlines of every connection of one event loop, checked by one sweep a second: the
+    request headers' (``due``) and the keep-alive's between requests (``idle``)."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.due: dict[HeaderTimeoutProtocol, float] = {}
+        self.idle: dict[HeaderTimeoutProtocol, float] = {}
         self.armed = False
 
     def watch(self, protocol: HeaderTimeoutProtocol, seconds: float) -> None:
         """From now, unless already watched (the first request counts from the connection)."""
         self.due.setdefault(protocol, self.loop.time() + seconds)
-        if not self.armed:
-            self.armed = True
-            self.loop.call_later(SWEEP_SECONDS, self._sweep)
+        self._arm()
 
     def forget(self, protocol: HeaderTimeoutProtocol) -> None:
         self.due.pop(protocol, None)
+
+    def rest(self, protocol: HeaderTimeoutProtocol, seconds: float) -> None:
+        """The connection waits for its next request: closed if none starts within ``seconds``."""
+        self.idle[protocol] = self.loop.time() + seconds
+        self._arm()
+
+    def wake(self, protocol: HeaderTimeoutProtocol) -> None:
+        self.idle.pop(protocol, None)
+
+    def _arm(self) -> None:
+        if not self.armed:
+            self.armed = True
+            self.loop.call_later(SWEEP_SECONDS, self._sweep)
 
     def _sweep(self) -> None:
         now = self.loop.time()
@@ -54,7 +72,11 @@ class _Deadlines:
             if deadline <= now:
                 del self.due[protocol]
                 protocol.headers_timed_out()
-        self.armed = bool(self.due)
+        for protocol, deadline in list(self.idle.items()):
+            if deadline <= now:
+                del self.idle[protocol]
+                protocol.timeout_keep_alive_handler()
+        self.armed = bool(self.due or self.idle)
         if self.armed:
             self.loop.call_later(SWEEP_SECONDS, self._sweep)
 
@@ -95,7 +117,24 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.deadlines.forget(self)
+        self.deadlines.wake(self)
         super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, with the keep-alive deadline in the sweep instead of a timer per response."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:  # pipelined requests: start the next one
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self.deadlines.rest(self, self.timeout_keep_alive)
+
+    def _unset_keepalive_if_required(self) -> None:
+        """Called by uvicorn when data arrives (and when the connection is lost)."""
+        self.deadlines.wake(self)
 
     def headers_timed_out(self) -> None:
         if self.transport.is_closing():

@@ -1,7 +1,7 @@
 """Slow headers (slowloris) against a real ``pforte serve``: a request whose line and headers do
 not arrive within ``PFORTE_HEADER_TIMEOUT`` is answered 408 and its connection closed; a
 connection that sends nothing is closed; a prompt client on a kept-alive connection is not
-disturbed."""
+disturbed; an idle kept-alive connection is closed after uvicorn's keep-alive timeout."""
 
 from __future__ import annotations
 
@@ -103,3 +103,19 @@ def test_prompt_requests_on_a_kept_alive_connection_are_not_disturbed(server: Se
             assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
             assert answer.endswith(b'{"status":"ok"}')
             time.sleep(HEADER_TIMEOUT * 0.8)
+
+
+KEEP_ALIVE = 5.0  # uvicorn's timeout_keep_alive, which pforte serve keeps
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(server: Server) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        assert read_response(sock).startswith(b"HTTP/1.1 200 OK\r\n")
+        time.sleep(KEEP_ALIVE * 0.6)  # idle, but not for long enough: still served
+        sock.sendall(request)
+        assert read_response(sock).startswith(b"HTTP/1.1 200 OK\r\n")
+        received, waited = read_until_closed(sock, KEEP_ALIVE + SWEEP + 5)
+    assert received == b""
+    assert KEEP_ALIVE - 0.5 <= waited <= KEEP_ALIVE + SWEEP + 1
