@@ -185,3 +185,20 @@ def test_a_client_that_leaves_before_its_answer_harms_nobody(server: Server) -> 
         )
     assert answer.status_code == 200
     assert "Traceback" not in server.stderr() + server.stdout()
+
+
+def test_pipelined_requests_of_both_paths_keep_their_order(server: Server) -> None:
+    healthz = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-ID: m-2\r\n\r\n"
+    with Wire(server) as wire:
+        wire.send(
+            request(extra=("X-Request-ID: m-1",))
+            + healthz
+            + request(extra=("X-Request-ID: m-3", "Origin: https://elsewhere.example"))
+            + request(auth=WRONG, extra=("X-Request-ID: m-4",))
+        )
+        answers = [wire.read() for _ in range(4)]
+    assert [a.header("x-request-id") for a in answers] == ["m-1", "m-2", "m-3", "m-4"]
+    assert [a.status for a in answers] == [200, 200, 200, 401]
+    assert answers[1].body == b'{"status":"ok"}'
+    assert answers[2].header("vary") == "Origin"  # through the ASGI app
+    assert answers[0].header("vary") is None and answers[3].header("vary") is None
