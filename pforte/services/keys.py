@@ -30,7 +30,7 @@ from pforte.services import audit
 from pforte.services.context import Context
 from pforte.services.records import signing_key_of, tenant_of
 from pforte.services.units import existing, hold_tenant
-from pforte.store.repos.tenants import SigningKeyRepo, TenantRepo
+from pforte.store.repos.tenants import SigningKeyRepo
 from pforte.store.tables import SigningKeyRow, TenantRow
 
 
@@ -181,18 +181,13 @@ async def tenant_keys(ctx: Context, *, tenant_ref: str, now: datetime | None = N
     return states(rows, now or utcnow())
 
 
-PUBLIC_MEMBERS = frozenset({"kty", "kid", "alg", "use", "crv", "x", "y", "n", "e"})
-
-
 async def published_keys(ctx: Context, tenant_slug: str) -> list[dict[str, Any]]:
-    """The JWK Set members of a tenant: every key that may still verify a live token.
+    """The JWK Set members of a tenant: every key that may still verify a live token, from the
+    cache — the same view the token endpoint signs with, so a key that signs is never missing.
 
-    Only public members leave this function (an allow-list, not a deny-list).
+    Only public members leave this function (an allow-list, not a deny-list: ``KeyView.jwk``).
     """
-    async with ctx.db.transaction() as session:
-        tenant = await TenantRepo(session).get_by_slug(tenant_slug)
-        if tenant is None:
-            raise NotFound(f"tenant {tenant_slug!r} does not exist")
-        rows = await SigningKeyRepo(session).list(tenant.id)
-    live = signing_keys.published(rows, utcnow())
-    return [{k: v for k, v in row.public_jwk.items() if k in PUBLIC_MEMBERS} for row in live]
+    tenant = await ctx.cache.tenant(tenant_slug)
+    if tenant is None:
+        raise NotFound(f"tenant {tenant_slug!r} does not exist")
+    return [key.jwk for key in signing_keys.published(tenant.keys, utcnow())]

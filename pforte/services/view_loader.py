@@ -12,7 +12,7 @@ from datetime import datetime
 from joserfc.jwk import ECKey, RSAKey
 
 from pforte.domain.credentials import Window
-from pforte.domain.oauth import access_tokens, logout_tokens
+from pforte.domain.oauth import access_tokens, logout_tokens, signing_keys
 from pforte.domain.oauth.resource_indicators import platform_audience
 from pforte.security.jws import CompactSigner
 from pforte.security.keys import KeySealer, seal_context
@@ -47,7 +47,17 @@ class ViewLoader:
             id_signer = CompactSigner(der, {"alg": k.alg, "kid": k.kid, "typ": "JWT"})
             logout_signer = CompactSigner(der, {"alg": k.alg, "kid": k.kid, "typ": logout_tokens.TYP})
             keys.append(
-                KeyView(k.kid, k.alg, k.active_from, k.retired_at, signer, public, id_signer, logout_signer)
+                KeyView(
+                    k.kid,
+                    k.alg,
+                    k.active_from,
+                    k.retired_at,
+                    signer,
+                    public,
+                    id_signer,
+                    logout_signer,
+                    signing_keys.public_members(k.public_jwk),
+                )
             )
         return TenantView(
             id=row.id,

@@ -31,6 +31,7 @@ class KeyView:
     public: ECKey | RSAKey  # for verification through joserfc
     id_signer: CompactSigner  # ID tokens (typ JWT)
     logout_signer: CompactSigner  # back-channel logout tokens (typ logout+jwt)
+    jwk: dict[str, Any]  # the public members its JWK Set entry shows (read-only by convention)
 
 
 @dataclass(frozen=True, slots=True)

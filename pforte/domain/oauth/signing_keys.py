@@ -50,6 +50,15 @@ class SigningKeyRecord:
     retired_at: datetime | None
 
 
+# The members of a key's JWK that may be published (an allow-list, not a deny-list).
+PUBLIC_MEMBERS = frozenset({"kty", "kid", "alg", "use", "crv", "x", "y", "n", "e"})
+
+
+def public_members(jwk: dict[str, Any]) -> dict[str, Any]:
+    """The JWK with only its public members: what a JWK Set may show of it."""
+    return {name: value for name, value in jwk.items() if name in PUBLIC_MEMBERS}
+
+
 def is_published(key: KeyTimes, now: datetime) -> bool:
     return key.retired_at is None or key.retired_at > now
 
