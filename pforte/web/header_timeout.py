@@ -68,17 +68,21 @@ class _Deadlines:
 
     def _sweep(self) -> None:
         now = self.loop.time()
-        for protocol, deadline in list(self.due.items()):
-            if deadline <= now:
-                del self.due[protocol]
-                protocol.headers_timed_out()
-        for protocol, deadline in list(self.idle.items()):
-            if deadline <= now:
-                del self.idle[protocol]
-                protocol.timeout_keep_alive_handler()
+        for protocol in _expired(self.due, now):
+            protocol.headers_timed_out()
+        for protocol in _expired(self.idle, now):
+            protocol.timeout_keep_alive_handler()
         self.armed = bool(self.due or self.idle)
         if self.armed:
             self.loop.call_later(SWEEP_SECONDS, self._sweep)
+
+
+def _expired(deadlines: dict[HeaderTimeoutProtocol, float], now: float) -> list[HeaderTimeoutProtocol]:
+    """The connections whose deadline has passed, taken out of ``deadlines``."""
+    gone = [protocol for protocol, deadline in deadlines.items() if deadline <= now]
+    for protocol in gone:
+        del deadlines[protocol]
+    return gone
 
 
 class HeaderTimeoutProtocol(HttpToolsProtocol):
@@ -98,11 +102,9 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             deadlines = self._deadlines[self.loop] = _Deadlines(self.loop)
         self.deadlines = deadlines
         self.started = False
-        self.out: CoalescingTransport
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        self.out = CoalescingTransport(transport, self.loop)
-        super().connection_made(self.out)
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self.deadlines.watch(self, self.seconds)
 
     def on_message_begin(self) -> None:
